@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace vtpm::internal {
@@ -39,12 +40,17 @@ const ::absl::Status& ToStatus(const ::absl::StatusOr<T>& s) {
 
 namespace vtpm {
 
-// Returns `status` with "context: " prepended to its message; OK stays OK.
+// Returns `status` with "context: " prepended to its message, keeping its
+// code and payloads (reason codes); OK stays OK.
 inline absl::Status Annotate(const absl::Status& status,
                              absl::string_view context) {
   if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrCat(context, ": ", status.message()));
+  absl::Status out(status.code(),
+                   absl::StrCat(context, ": ", status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    out.SetPayload(url, payload);
+  });
+  return out;
 }
 
 }  // namespace vtpm
