@@ -1,0 +1,6 @@
+add_library(vtpm_e2e_fixture STATIC e2e/e2e_fixture.cc)
+target_link_libraries(vtpm_e2e_fixture PUBLIC vtpm_test_harness
+  vtpm_agent_core vtpm_verifier_grpc GTest::gtest GTest::gmock)
+vtpm_add_test(NAME e2e_attestation_test
+  SOURCES e2e/attestation_test.cc
+  LIBS vtpm_e2e_fixture)

@@ -1,0 +1,130 @@
+#include "tests/e2e/e2e_fixture.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+
+#include "vtpm_attest/v1/attest.grpc.pb.h"
+
+namespace vtpm::testing {
+
+namespace fs = std::filesystem;
+
+std::string E2eTest::DefaultPolicy() {
+  return R"json({
+    "name": "default",
+    "tpmFamily": "2.0",
+    "requireEkCertificate": true,
+    "requireEkEku": true,
+    "quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [0,1,2,3,4,5,6,7]}]
+  })json";
+}
+
+void E2eTest::SetUp() {
+  fs::create_directories(dir_.Sub("ca"));
+  auto ca = TestCa::Create(dir_.Sub("ca"));
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  ca_ = std::move(*ca);
+  auto tpm = Swtpm::Start(dir_.Sub("tpm"), *ca_);
+  ASSERT_TRUE(tpm.ok()) << tpm.status();
+  tpm_ = std::move(*tpm);
+  auto tls = MakeTlsFiles(dir_.path());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  tls_ = *tls;
+  WriteTrustStore(*ca_);
+  WritePolicy(DefaultPolicy());
+  agent::LinuxPaths paths;
+  paths.root = dir_.Sub("guest-root");  // an empty guest: no event log
+  platform_ = agent::CreateLinuxPlatform(paths);
+}
+
+void E2eTest::TearDown() {
+  if (verifier_) verifier_->Shutdown();
+}
+
+void E2eTest::WriteTrustStore(const TestCa& ca, bool root_only) {
+  fs::remove_all(dir_.Sub("trust"));
+  fs::create_directories(dir_.Sub("trust/libvirt"));
+  fs::copy_file(ca.root_cert(), dir_.Sub("trust/libvirt/root.pem"));
+  if (!root_only) {
+    fs::copy_file(ca.intermediate_cert(),
+                  dir_.Sub("trust/libvirt/intermediate.pem"));
+  }
+}
+
+void E2eTest::WritePolicy(const std::string& json) {
+  fs::remove_all(dir_.Sub("policies"));
+  fs::create_directories(dir_.Sub("policies"));
+  ASSERT_TRUE(WriteFile(dir_.Sub("policies/default.json"), json).ok());
+}
+
+void E2eTest::StartVerifier() {
+  verifier::VerifierConfig cfg;
+  cfg.listen = "127.0.0.1:0";
+  cfg.tls_cert = tls_.server_cert;
+  cfg.tls_key = tls_.server_key;
+  cfg.trust_store_dir = dir_.Sub("trust");
+  cfg.policy_dir = dir_.Sub("policies");
+  cfg.database = dir_.Sub("verifier.db");
+  auto v = verifier::VerifierServer::Start(cfg);
+  ASSERT_TRUE(v.ok()) << v.status();
+  verifier_ = std::move(*v);
+}
+
+std::unique_ptr<agent::Attestor> E2eTest::MakeAttestor(
+    const Swtpm& tpm, agent::AkAlgorithm ak, agent::EkAlgorithm ek,
+    const std::string& state_name) {
+  agent::AttestorOptions o;
+  o.tcti = tpm.tcti();
+  o.state_dir = dir_.Sub(state_name);
+  fs::create_directories(o.state_dir);
+  o.ak_algorithm = ak;
+  o.ek_algorithm = ek;
+  o.labels["image"] = "test";
+  o.interface_override = vtpm_attest::v1::TPM_INTERFACE_EMULATOR;
+  auto a = agent::Attestor::Create(o, *platform_);
+  EXPECT_TRUE(a.ok()) << a.status();
+  return a.ok() ? std::move(*a) : nullptr;
+}
+
+RunResult E2eTest::Run(agent::Attestor& attestor, const Tamper& tamper) {
+  RunResult result;
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *ReadFile(tls_.ca_cert);
+  auto channel = grpc::CreateChannel(
+      "localhost:" + std::to_string(verifier_->port()),
+      grpc::SslCredentials(ssl));
+  auto stub = vtpm_attest::v1::AgentService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stream = stub->Attest(&ctx);
+  auto hello = attestor.MakeHello(vtpm_attest::v1::Hello::MODE_ONCE);
+  EXPECT_TRUE(hello.ok()) << hello.status();
+  if (!hello.ok()) return result;
+  if (tamper.hello) tamper.hello(hello->mutable_hello());
+  if (stream->Write(*hello)) {
+    vtpm_attest::v1::VerifierMessage in;
+    while (stream->Read(&in)) {
+      if (in.has_verdict()) {
+        result.verdict = in.verdict();
+        break;
+      }
+      if (tamper.to_agent) tamper.to_agent(&in);
+      auto reply = attestor.Handle(in);
+      if (!reply.has_value()) continue;
+      if (tamper.to_verifier) tamper.to_verifier(&*reply);
+      if (!stream->Write(*reply)) break;
+    }
+  }
+  stream->WritesDone();
+  result.status = stream->Finish();
+  return result;
+}
+
+std::vector<int> Codes(const vtpm_attest::v1::Verdict& v) {
+  std::vector<int> out;
+  for (const auto& r : v.reasons()) out.push_back(r.code());
+  return out;
+}
+
+}  // namespace vtpm::testing

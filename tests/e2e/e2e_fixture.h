@@ -1,0 +1,74 @@
+// End-to-end fixture: a real swtpm provisioned with a per-test CA, a real
+// verifier (in process) serving gRPC over loopback TLS with a real SQLite
+// file, and the real agent Attestor. A driver runs the conversation over a
+// real stream and can alter messages in flight, the way an attacker
+// between TPM and verifier could.
+#ifndef VTPM_TESTS_E2E_E2E_FIXTURE_H_
+#define VTPM_TESTS_E2E_E2E_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "agent/attestor.h"
+#include "agent/platform/platform.h"
+#include "tests/harness/pki.h"
+#include "tests/harness/swtpm.h"
+#include "verifier/grpc/server.h"
+
+namespace vtpm::testing {
+
+// Hooks that alter messages in flight; each may be empty.
+struct Tamper {
+  std::function<void(vtpm_attest::v1::Hello*)> hello;
+  // Alters a verifier message before the agent sees it.
+  std::function<void(vtpm_attest::v1::VerifierMessage*)> to_agent;
+  // Alters the agent's reply before the verifier sees it.
+  std::function<void(vtpm_attest::v1::AgentMessage*)> to_verifier;
+};
+
+struct RunResult {
+  std::optional<vtpm_attest::v1::Verdict> verdict;
+  grpc::Status status;  // how the stream ended
+};
+
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Trust store: platform "libvirt" with `ca`'s root (and intermediate
+  // unless `root_only`).
+  void WriteTrustStore(const TestCa& ca, bool root_only = false);
+  // Replaces the policy directory with one policy file "default.json".
+  void WritePolicy(const std::string& json);
+  // Starts the verifier on 127.0.0.1:0.
+  void StartVerifier();
+
+  // An attestor on `tpm` with its own state directory.
+  std::unique_ptr<agent::Attestor> MakeAttestor(
+      const Swtpm& tpm, agent::AkAlgorithm ak = agent::AkAlgorithm::kEccP256,
+      agent::EkAlgorithm ek = agent::EkAlgorithm::kAuto,
+      const std::string& state_name = "agent-state");
+
+  // One conversation in once mode over a real TLS stream.
+  RunResult Run(agent::Attestor& attestor, const Tamper& tamper = {});
+
+  static std::string DefaultPolicy();
+
+  TempDir dir_;
+  std::unique_ptr<TestCa> ca_;
+  std::unique_ptr<Swtpm> tpm_;
+  TlsFiles tls_;
+  std::unique_ptr<agent::Platform> platform_;
+  std::unique_ptr<verifier::VerifierServer> verifier_;
+};
+
+// The reason codes of a verdict, for EXPECT_THAT.
+std::vector<int> Codes(const vtpm_attest::v1::Verdict& v);
+
+}  // namespace vtpm::testing
+
+#endif  // VTPM_TESTS_E2E_E2E_FIXTURE_H_

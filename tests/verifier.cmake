@@ -1,0 +1,3 @@
+vtpm_add_test(NAME verifier_core_test
+  SOURCES verifier/policy_test.cc verifier/sqlite_store_test.cc
+  LIBS vtpm_verifier_core)

@@ -1,0 +1,97 @@
+// vtpm-attest-verifier: the attestation server.
+#include <signal.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "verifier/grpc/server.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+vtpm::verifier::VerifierServer* g_server = nullptr;
+
+void WaitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::fprintf(stderr, "vtpm-attest-verifier: signal %d, shutting down\n", sig);
+  if (g_server != nullptr) g_server->Shutdown();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vtpm::verifier::VerifierConfig cfg;
+  std::string config_file;
+  std::string port_file;
+  unsigned quote_interval = 0, nonce_ttl = 0;
+  po::options_description opts("vtpm-attest-verifier options");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("config", po::value(&config_file)->default_value("/etc/vtpm-attest/verifier.conf"),
+       "INI file with the same options (command line wins); missing is fine")
+      ("listen", po::value(&cfg.listen)->default_value(cfg.listen),
+       "address to serve agents on (host:port; port 0 picks one)")
+      ("tls-cert", po::value(&cfg.tls_cert), "PEM server certificate (required)")
+      ("tls-key", po::value(&cfg.tls_key), "PEM server private key (required)")
+      ("trust-store", po::value(&cfg.trust_store_dir)->default_value(cfg.trust_store_dir),
+       "directory with one subdirectory of EK CA certificates per platform")
+      ("policy-dir", po::value(&cfg.policy_dir)->default_value(cfg.policy_dir),
+       "directory of *.json policies")
+      ("database", po::value(&cfg.database)->default_value(cfg.database),
+       "SQLite database file")
+      ("quote-interval", po::value(&quote_interval)->default_value(300),
+       "seconds between quotes for daemon agents when the policy names none")
+      ("nonce-ttl", po::value(&nonce_ttl)->default_value(120),
+       "seconds a quote nonce stays valid")
+      ("port-file", po::value(&port_file),
+       "write the port actually bound to this file once listening");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    if (vm.count("help")) {
+      std::cout << opts << "\n";
+      return 0;
+    }
+    std::string cfg_path = vm["config"].as<std::string>();
+    std::ifstream in(cfg_path);
+    if (in) po::store(po::parse_config_file(in, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "vtpm-attest-verifier: " << e.what() << "\n" << opts << "\n";
+    return 2;
+  }
+  cfg.service.default_quote_interval_seconds = quote_interval;
+  cfg.service.nonce_ttl = std::chrono::seconds(nonce_ttl);
+
+  // Block the signals before any thread starts; one thread waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto server = vtpm::verifier::VerifierServer::Start(cfg);
+  if (!server.ok()) {
+    std::cerr << "vtpm-attest-verifier: " << server.status().message() << "\n";
+    return 1;
+  }
+  g_server = server->get();
+  std::fprintf(stderr, "vtpm-attest-verifier: listening on port %d\n",
+               (*server)->port());
+  if (!port_file.empty()) {
+    std::ofstream(port_file) << (*server)->port() << "\n";
+  }
+  std::thread signals(WaitForSignal);
+  signals.detach();
+  (*server)->Wait();
+  return 0;
+}

@@ -1,0 +1,61 @@
+// An attestation key made ready for quote verification once: its TPM
+// public area (when known) and the OpenSSL key built from it.
+//
+// VerifyQuote builds one per call from QuoteExpectation::ak unless the
+// caller passes a PreparedAk in QuoteExpectation::prepared_ak. Building the
+// OpenSSL key from a TPMT_PUBLIC costs about as much as an RSA-2048
+// signature check, so a verifier that checks many quotes from the same AK
+// should prepare it once and reuse it (it is immutable and safe to share
+// between threads).
+#ifndef VTPM_VERIFIER_QUOTE_PREPARED_AK_H_
+#define VTPM_VERIFIER_QUOTE_PREPARED_AK_H_
+
+#include <tss2/tss2_tpm2_types.h>
+
+#include <memory>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "common/ossl.h"
+
+namespace vtpm::verifier {
+
+class PreparedAk {
+ public:
+  // From the AK's public area. Fails with AK_INVALID when the area is not
+  // an RSA or ECC (P-256/P-384/P-521) key that OpenSSL accepts. Does not
+  // judge the attributes: that is VerifyQuote's AK check.
+  static absl::StatusOr<std::shared_ptr<const PreparedAk>> FromPublic(
+      const TPMT_PUBLIC& pub);
+
+  // From a bare public key (e.g. a PEM file from `tpm2_createak -f pem`).
+  // The TPM public area is then unknown: VerifyQuote can check neither the
+  // object attributes (restricted, sign, fixedTPM, ...) nor the key's own
+  // signing scheme, only the key type and size. Fails with AK_INVALID for
+  // key types other than RSA and EC (P-256/P-384/P-521).
+  static absl::StatusOr<std::shared_ptr<const PreparedAk>> FromEvp(
+      EvpPkeyPtr key);
+
+  // The public area, or nullptr when the key came from FromEvp.
+  const TPMT_PUBLIC* public_area() const {
+    return public_area_ ? &*public_area_ : nullptr;
+  }
+  // TPM2_ALG_RSA or TPM2_ALG_ECC.
+  TPMI_ALG_PUBLIC type() const { return type_; }
+  // RSA modulus bits or the ECC curve's order bits.
+  int bits() const { return bits_; }
+  // Size in bytes of an ECDSA r or s value for this curve (0 for RSA).
+  size_t ecc_scalar_size() const { return (bits_ + 7) / 8; }
+  EVP_PKEY* evp() const { return key_.get(); }
+
+ private:
+  PreparedAk() = default;
+  std::optional<TPMT_PUBLIC> public_area_;
+  TPMI_ALG_PUBLIC type_ = TPM2_ALG_NULL;
+  int bits_ = 0;
+  EvpPkeyPtr key_;
+};
+
+}  // namespace vtpm::verifier
+
+#endif  // VTPM_VERIFIER_QUOTE_PREPARED_AK_H_

@@ -1,0 +1,122 @@
+// CheckSignature (declared in quote_checks.h): the quote's signature over
+// H(attest) with the AK's OpenSSL key.
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/ossl.h"
+#include "common/reason.h"
+#include "common/tpm_alg.h"
+#include "verifier/quote/quote_checks.h"
+
+namespace vtpm::verifier {
+namespace {
+
+namespace v1 = ::vtpm_attest::v1;
+
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG_free>>;
+
+absl::Status BadSignature(absl::string_view why) {
+  ERR_clear_error();
+  return ReasonError(v1::QUOTE_BAD_SIGNATURE, why);
+}
+
+// DER encoding of the ECDSA signature (r, s) into `der` (resized).
+absl::Status EcdsaToDer(const PreparedAk& ak, const TPMS_SIGNATURE_ECC& ecc,
+                        std::string* der) {
+  size_t max = ak.ecc_scalar_size();
+  if (ecc.signatureR.size == 0 || ecc.signatureS.size == 0 ||
+      ecc.signatureR.size > max || ecc.signatureS.size > max) {
+    return BadSignature(absl::StrFormat(
+        "ECDSA r/s of %d/%d bytes for a %d-bit curve", ecc.signatureR.size,
+        ecc.signatureS.size, ak.bits()));
+  }
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(ecc.signatureR.buffer, ecc.signatureR.size, nullptr);
+  BIGNUM* s = BN_bin2bn(ecc.signatureS.buffer, ecc.signatureS.size, nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return OsslError("ECDSA_SIG");
+  }
+  // r and s are owned by `sig` now.
+  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (len <= 0) return OsslError("i2d_ECDSA_SIG");
+  der->resize(len);
+  unsigned char* p = reinterpret_cast<unsigned char*>(der->data());
+  if (i2d_ECDSA_SIG(sig.get(), &p) != len) return OsslError("i2d_ECDSA_SIG");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckSignature(const PreparedAk& ak, const TPMT_SIGNATURE& sig,
+                            absl::string_view attest) {
+  auto md = EvpMdForTpmAlg(SignatureHash(sig));
+  if (!md.ok()) return BadSignature(md.status().message());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_Digest(attest.data(), attest.size(), digest, &digest_len, *md,
+                 nullptr) != 1) {
+    return OsslError("EVP_Digest");
+  }
+
+  const unsigned char* sig_bytes = nullptr;
+  size_t sig_len = 0;
+  std::string der;
+  int padding = 0;
+  switch (sig.sigAlg) {
+    case TPM2_ALG_RSASSA:
+      sig_bytes = sig.signature.rsassa.sig.buffer;
+      sig_len = sig.signature.rsassa.sig.size;
+      padding = RSA_PKCS1_PADDING;
+      break;
+    case TPM2_ALG_RSAPSS:
+      sig_bytes = sig.signature.rsapss.sig.buffer;
+      sig_len = sig.signature.rsapss.sig.size;
+      padding = RSA_PKCS1_PSS_PADDING;
+      break;
+    case TPM2_ALG_ECDSA: {
+      absl::Status s = EcdsaToDer(ak, sig.signature.ecdsa, &der);
+      if (!s.ok()) return s;
+      sig_bytes = reinterpret_cast<const unsigned char*>(der.data());
+      sig_len = der.size();
+      break;
+    }
+    default:
+      // CheckScheme runs first; this is a programming error.
+      return absl::InternalError(
+          absl::StrFormat("unexpected signature scheme 0x%04x", sig.sigAlg));
+  }
+
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, ak.evp(), nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), *md) != 1) {
+    return OsslError("EVP_PKEY_verify_init");
+  }
+  if (padding != 0 &&
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) {
+    return OsslError("EVP_PKEY_CTX_set_rsa_padding");
+  }
+  if (padding == RSA_PKCS1_PSS_PADDING &&
+      (EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) !=
+           1 ||
+       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), *md) != 1)) {
+    return OsslError("EVP_PKEY_CTX_set_rsa_pss_saltlen");
+  }
+  if (EVP_PKEY_verify(ctx.get(), sig_bytes, sig_len, digest, digest_len) !=
+      1) {
+    return BadSignature(absl::StrCat(
+        "quote signature does not verify with the AK (", HashAlgName(
+            SignatureHash(sig)),
+        ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vtpm::verifier

@@ -1,0 +1,350 @@
+#include "verifier/service/attestation_service.h"
+
+#include <openssl/rand.h>
+#include <tss2/tss2_mu.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/crypto/make_credential.h"
+#include "common/hex.h"
+#include "common/ossl.h"
+#include "common/reason.h"
+#include "common/status_macros.h"
+#include "common/tpm_public.h"
+#include "verifier/ek/ek_certificate.h"
+#include "verifier/quote/quote_verifier.h"
+#include "verifier/service/hello_checks.h"
+#include "verifier/service/limits.h"
+
+namespace vtpm::verifier {
+namespace {
+
+using vtpm_attest::v1::AgentMessage;
+using vtpm_attest::v1::Reason;
+using vtpm_attest::v1::VerifierMessage;
+
+constexpr size_t kCredentialBytes = 32;
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
+                 static_cast<int>(n)) != 1) {
+    // RAND_bytes fails only when the DRBG cannot be seeded; never hand out
+    // a predictable value.
+    abort();
+  }
+  return out;
+}
+
+// Size limits on a quote response, before anything is parsed.
+absl::Status CheckQuoteSizes(const vtpm_attest::v1::QuoteResponse& q) {
+  auto limit = [](absl::string_view field, size_t size, size_t max) {
+    if (size <= max) return absl::OkStatus();
+    return ReasonError(vtpm_attest::v1::OVERSIZED_MESSAGE,
+                       absl::StrFormat("QuoteResponse.%s is %d bytes; the "
+                                       "limit is %d",
+                                       field, size, max));
+  };
+  RETURN_IF_ERROR(limit("attest", q.attest().size(), kMaxAttestBytes));
+  RETURN_IF_ERROR(limit("signature", q.signature().size(), kMaxSignatureBytes));
+  RETURN_IF_ERROR(limit("event_log", q.event_log().size(), kMaxEventLogBytes));
+  RETURN_IF_ERROR(limit("pcrs (banks)", q.pcrs_size(), 16));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+AttestationService::AttestationService(TrustStore trust, PolicySet policies,
+                                       std::unique_ptr<Store> store,
+                                       ServiceOptions options)
+    : trust_(std::move(trust)),
+      policies_(std::move(policies)),
+      store_(std::move(store)),
+      options_(options),
+      nonces_(absl::Seconds(options.nonce_ttl.count())) {}
+
+AttestationService::~AttestationService() = default;
+
+std::unique_ptr<AttestationSession> AttestationService::NewSession(
+    std::string peer) {
+  return std::make_unique<AttestationSession>(this, std::move(peer));
+}
+
+AttestationSession::AttestationSession(AttestationService* service,
+                                       std::string peer)
+    : service_(service), peer_(std::move(peer)) {}
+
+std::chrono::seconds AttestationSession::quote_interval() const {
+  uint32_t s = policy_ != nullptr ? policy_->quote_interval_seconds() : 0;
+  if (s == 0) s = service_->options_.default_quote_interval_seconds;
+  return std::chrono::seconds(s);
+}
+
+void AttestationSession::OnMessage(const AgentMessage& msg,
+                                   std::vector<VerifierMessage>* out) {
+  if (state_ == State::kDone) return;
+  absl::Status status;
+  switch (msg.msg_case()) {
+    case AgentMessage::kHello:
+      status = state_ == State::kAwaitHello
+                   ? HandleHello(msg.hello(), out)
+                   : ReasonError(vtpm_attest::v1::PROTOCOL_VIOLATION,
+                                 "second Hello on one stream");
+      break;
+    case AgentMessage::kActivationAnswer:
+      status = state_ == State::kAwaitActivation
+                   ? HandleActivation(msg.activation_answer(), out)
+                   : ReasonError(vtpm_attest::v1::PROTOCOL_VIOLATION,
+                                 "ActivationAnswer without a challenge");
+      break;
+    case AgentMessage::kQuoteResponse:
+      status = state_ == State::kAwaitQuote
+                   ? HandleQuote(msg.quote_response(), out)
+                   : ReasonError(vtpm_attest::v1::PROTOCOL_VIOLATION,
+                                 "QuoteResponse without a QuoteRequest");
+      break;
+    case AgentMessage::kError:
+      status = ReasonError(
+          vtpm_attest::v1::AGENT_ERROR,
+          absl::StrCat("agent reported ",
+                       vtpm_attest::v1::ReasonCode_Name(msg.error().code()),
+                       ": ", msg.error().message()));
+      if (msg.error().code() == vtpm_attest::v1::ACTIVATION_FAILED &&
+          state_ == State::kAwaitActivation) {
+        status = ReasonError(vtpm_attest::v1::ACTIVATION_FAILED,
+                             absl::StrCat("the agent's TPM could not activate "
+                                          "the credential: ",
+                                          msg.error().message()));
+      }
+      break;
+    default:
+      status = ReasonError(vtpm_attest::v1::MALFORMED_MESSAGE,
+                           "empty AgentMessage");
+  }
+  if (!status.ok()) Fail(status, out);
+}
+
+absl::Status AttestationSession::HandleHello(
+    const vtpm_attest::v1::Hello& hello, std::vector<VerifierMessage>* out) {
+  // 1. Sizes, before anything is parsed.
+  RETURN_IF_ERROR(CheckHelloSizes(hello));
+  hello_ = hello;
+  daemon_ = hello.mode() == vtpm_attest::v1::Hello::MODE_DAEMON;
+
+  // 2. The policy that applies to this agent.
+  std::map<std::string, std::string> labels(hello.labels().begin(),
+                                            hello.labels().end());
+  ASSIGN_OR_RETURN(policy_, service_->policies_.Select(labels));
+
+  // 3. The EK public area is a well-formed EK.
+  ASSIGN_OR_RETURN(ek_public_, ParseEkPublic(hello.ek().public_area()));
+  ASSIGN_OR_RETURN(EvpPkeyPtr ek_key, PublicToEvp(ek_public_));
+  ASSIGN_OR_RETURN(ek_fingerprint_, PublicKeyFingerprint(ek_key.get()));
+
+  // 4. The EK certificate chains to a trusted platform CA and certifies
+  //    exactly this EK.
+  if (hello.ek().certificate().empty()) {
+    if (policy_->require_ek_certificate()) {
+      return ReasonError(vtpm_attest::v1::EK_CERT_MISSING,
+                         absl::StrCat("policy ", policy_->name(),
+                                      " requires an EK certificate and the "
+                                      "TPM has none"));
+    }
+  } else {
+    EkCertOptions opts;
+    opts.platforms.assign(policy_->trust_platforms().begin(),
+                          policy_->trust_platforms().end());
+    opts.require_eku = policy_->require_ek_eku();
+    std::vector<std::string> chain(hello.ek().chain_certificates().begin(),
+                                   hello.ek().chain_certificates().end());
+    auto verified = VerifyEkCertificate(service_->trust_, opts,
+                                        hello.ek().certificate(), chain,
+                                        ek_public_);
+    if (!verified.ok()) {
+      return WithContext(verified.status(), "EK certificate");
+    }
+  }
+
+  // 5. The AK is a restricted signing key whose name is what it claims.
+  ASSIGN_OR_RETURN(ak_public_, VerifyAkPublic(hello.ak()));
+  ASSIGN_OR_RETURN(prepared_ak_, PreparedAk::FromPublic(ak_public_));
+
+  // 6. Remember the identity; challenge the AK unless this very AK was
+  //    already proven to live on this EK's TPM.
+  ASSIGN_OR_RETURN(auto known, service_->store_->GetIdentity(ek_fingerprint_));
+  IdentityRecord record;
+  record.ek_fingerprint = ek_fingerprint_;
+  record.vm_uuid = hello.host().vm_uuid();
+  record.hostname = hello.host().hostname();
+  record.ek_public = hello.ek().public_area();
+  record.ek_certificate = hello.ek().certificate();
+  record.policy = policy_->name();
+  record.last_seen_unix = absl::ToUnixSeconds(absl::Now());
+  RETURN_IF_ERROR(service_->store_->UpsertIdentity(record));
+  if (known.has_value()) clock_ = known->clock;
+
+  if (known.has_value() && !known->ak_name.empty() &&
+      ConstantTimeEquals(known->ak_name, hello.ak().name())) {
+    out->push_back(MakeQuoteRequest());
+    state_ = State::kAwaitQuote;
+    return absl::OkStatus();
+  }
+  expected_secret_ = RandomBytes(kCredentialBytes);
+  auto challenge =
+      MakeCredential(ek_public_, hello.ak().name(), expected_secret_);
+  if (!challenge.ok()) {
+    return ReasonError(vtpm_attest::v1::EK_PUBLIC_INVALID,
+                       absl::StrCat("cannot make a credential for this EK: ",
+                                    challenge.status().message()));
+  }
+  VerifierMessage m;
+  m.mutable_credential_challenge()->set_credential_blob(
+      challenge->credential_blob);
+  m.mutable_credential_challenge()->set_encrypted_secret(
+      challenge->encrypted_secret);
+  out->push_back(std::move(m));
+  state_ = State::kAwaitActivation;
+  return absl::OkStatus();
+}
+
+absl::Status AttestationSession::HandleActivation(
+    const vtpm_attest::v1::ActivationAnswer& answer,
+    std::vector<VerifierMessage>* out) {
+  if (answer.secret().size() > kMaxSecretBytes) {
+    return ReasonError(vtpm_attest::v1::OVERSIZED_MESSAGE,
+                       "ActivationAnswer.secret is too long");
+  }
+  if (!ConstantTimeEquals(answer.secret(), expected_secret_)) {
+    return ReasonError(vtpm_attest::v1::ACTIVATION_FAILED,
+                       "the secret returned by credential activation is "
+                       "wrong: the AK is not on the TPM of this EK");
+  }
+  expected_secret_.clear();
+  RETURN_IF_ERROR(service_->store_->SetActivatedAk(
+      ek_fingerprint_, hello_.ak().name(), hello_.ak().public_area()));
+  out->push_back(MakeQuoteRequest());
+  state_ = State::kAwaitQuote;
+  return absl::OkStatus();
+}
+
+VerifierMessage AttestationSession::MakeQuoteRequest() {
+  nonce_ = service_->nonces_.Issue(ek_fingerprint_);
+  VerifierMessage m;
+  auto* req = m.mutable_quote_request();
+  req->set_nonce(nonce_);
+  vtpm::ToProto(QuoteSelection(*policy_), req->mutable_selection());
+  req->set_include_event_log(true);
+  return m;
+}
+
+VerifierMessage AttestationSession::NextRound() {
+  state_ = State::kAwaitQuote;
+  return MakeQuoteRequest();
+}
+
+absl::Status AttestationSession::ClassifyNonceFailure(
+    const std::string& attest, const absl::Status& mismatch) {
+  TPMS_ATTEST parsed = {};
+  size_t offset = 0;
+  if (Tss2_MU_TPMS_ATTEST_Unmarshal(
+          reinterpret_cast<const uint8_t*>(attest.data()), attest.size(),
+          &offset, &parsed) != TSS2_RC_SUCCESS) {
+    return mismatch;
+  }
+  std::string quoted(reinterpret_cast<const char*>(parsed.extraData.buffer),
+                     parsed.extraData.size);
+  absl::Status s = service_->nonces_.Consume(ek_fingerprint_, quoted);
+  return s.ok() ? mismatch : s;
+}
+
+absl::Status AttestationSession::HandleQuote(
+    const vtpm_attest::v1::QuoteResponse& q,
+    std::vector<VerifierMessage>* out) {
+  RETURN_IF_ERROR(CheckQuoteSizes(q));
+  auto pcrs = vtpm::PcrValuesFromProto(q.pcrs());
+  if (!pcrs.ok()) {
+    return ReasonError(vtpm_attest::v1::MALFORMED_MESSAGE,
+                       absl::StrCat("QuoteResponse.pcrs: ",
+                                    pcrs.status().message()));
+  }
+  QuoteEvidence evidence{q.attest(), q.signature(), *std::move(pcrs)};
+  QuoteExpectation expect;
+  expect.ak = ak_public_;
+  expect.prepared_ak = prepared_ak_;
+  expect.nonce = nonce_;
+  expect.selection = QuoteSelection(*policy_);
+  if (clock_.has_value()) {
+    TPMS_CLOCK_INFO c = {};
+    c.clock = clock_->clock;
+    c.resetCount = clock_->reset_count;
+    c.restartCount = clock_->restart_count;
+    expect.previous_clock = c;
+  }
+  auto verified = VerifyQuote(evidence, expect);
+  if (!verified.ok()) {
+    if (ReasonOf(verified.status()) == vtpm_attest::v1::NONCE_MISMATCH) {
+      return ClassifyNonceFailure(q.attest(), verified.status());
+    }
+    return verified.status();
+  }
+  // The nonce is single use: consuming it fails if it expired meanwhile or
+  // was already used.
+  RETURN_IF_ERROR(service_->nonces_.Consume(ek_fingerprint_, nonce_));
+  ClockState clock{verified->clock.clock, verified->clock.resetCount,
+                   verified->clock.restartCount};
+  RETURN_IF_ERROR(service_->store_->SetClock(ek_fingerprint_, clock));
+  clock_ = clock;
+
+  PolicyInput input;
+  input.tpm = &hello_.tpm();
+  input.pcrs = &verified->pcrs;
+  EmitVerdict(EvaluatePolicy(*policy_, input), out);
+  return absl::OkStatus();
+}
+
+void AttestationSession::EmitVerdict(std::vector<Reason> reasons,
+                                     std::vector<VerifierMessage>* out) {
+  vtpm_attest::v1::Verdict v;
+  bool error = false;
+  for (const auto& r : reasons) {
+    if (r.code() == vtpm_attest::v1::INTERNAL_ERROR) error = true;
+  }
+  v.set_result(reasons.empty() ? vtpm_attest::v1::RESULT_PASS
+               : error         ? vtpm_attest::v1::RESULT_ERROR
+                               : vtpm_attest::v1::RESULT_FAIL);
+  v.mutable_identity()->set_vm_uuid(hello_.host().vm_uuid());
+  v.mutable_identity()->set_ek_fingerprint(ek_fingerprint_);
+  v.mutable_identity()->set_hostname(hello_.host().hostname());
+  for (auto& r : reasons) *v.add_reasons() = std::move(r);
+  if (policy_ != nullptr) v.set_policy(policy_->name());
+  v.set_verified_at_unix(absl::ToUnixSeconds(absl::Now()));
+  v.set_verdict_id(HexEncode(RandomBytes(16)));
+  if (!ek_fingerprint_.empty()) {
+    absl::Status s = service_->store_->RecordVerdict(ek_fingerprint_, v);
+    if (!s.ok()) {
+      // A verdict that cannot be recorded is not delivered as PASS.
+      v.set_result(vtpm_attest::v1::RESULT_ERROR);
+      Reason* r = v.add_reasons();
+      r->set_code(vtpm_attest::v1::INTERNAL_ERROR);
+      r->set_message(absl::StrCat("cannot record verdict: ", s.message()));
+    }
+  }
+  last_verdict_ = v;
+  VerifierMessage m;
+  *m.mutable_verdict() = std::move(v);
+  out->push_back(std::move(m));
+  // Daemon mode keeps attesting after a verdict, whatever it says; Fail()
+  // ends the stream for failures that make further rounds meaningless.
+  state_ = daemon_ ? State::kIdle : State::kDone;
+}
+
+void AttestationSession::Fail(const absl::Status& status,
+                              std::vector<VerifierMessage>* out) {
+  EmitVerdict({ToReason(status)}, out);
+  state_ = State::kDone;
+}
+
+}  // namespace vtpm::verifier

@@ -1,0 +1,126 @@
+// The verifier's attestation logic, free of any transport. The gRPC
+// adapter (verifier/grpc) feeds each stream's messages to one
+// AttestationSession and writes back what it returns; tests can drive a
+// session directly.
+//
+// Conversation (see proto/vtpm_attest/v1/attest.proto):
+//   Hello -> [CredentialChallenge -> ActivationAnswer] -> QuoteRequest
+//         -> QuoteResponse -> Verdict [-> QuoteRequest ... in daemon mode]
+#ifndef VTPM_VERIFIER_SERVICE_ATTESTATION_SERVICE_H_
+#define VTPM_VERIFIER_SERVICE_ATTESTATION_SERVICE_H_
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "verifier/ek/trust_store.h"
+#include "verifier/policy/policy.h"
+#include "verifier/quote/nonce_store.h"
+#include "verifier/quote/prepared_ak.h"
+#include "verifier/store/store.h"
+#include "vtpm_attest/v1/attest.pb.h"
+
+namespace vtpm::verifier {
+
+struct ServiceOptions {
+  // How long a quote nonce stays valid.
+  std::chrono::seconds nonce_ttl{120};
+  // Seconds between quotes in daemon mode when the policy names none.
+  uint32_t default_quote_interval_seconds = 300;
+};
+
+class AttestationSession;
+
+// Shared by every stream: trust store, policies, storage and nonces.
+// Thread-safe.
+class AttestationService {
+ public:
+  AttestationService(TrustStore trust, PolicySet policies,
+                     std::unique_ptr<Store> store, ServiceOptions options);
+  ~AttestationService();
+
+  // A session for one agent stream. `peer` names the connection in logs.
+  std::unique_ptr<AttestationSession> NewSession(std::string peer);
+
+  Store& store() { return *store_; }
+
+ private:
+  friend class AttestationSession;
+  TrustStore trust_;
+  PolicySet policies_;
+  std::unique_ptr<Store> store_;
+  ServiceOptions options_;
+  NonceStore nonces_;
+};
+
+// One agent's conversation. Not thread-safe: one stream drives it.
+class AttestationSession {
+ public:
+  AttestationSession(AttestationService* service, std::string peer);
+
+  // Handles one message from the agent and appends the replies to `out`.
+  // Never fails: errors become a FAIL or ERROR Verdict in `out`, after which
+  // done() is true.
+  void OnMessage(const vtpm_attest::v1::AgentMessage& msg,
+                 std::vector<vtpm_attest::v1::VerifierMessage>* out);
+
+  // True when the stream should be closed (once-mode verdict sent, or the
+  // conversation failed).
+  bool done() const { return state_ == State::kDone; }
+
+  // In daemon mode, after a verdict: true when the verifier should start
+  // another quote round now (NextRound() returns its request).
+  bool WantsNextRound() const { return state_ == State::kIdle; }
+  vtpm_attest::v1::VerifierMessage NextRound();
+  std::chrono::seconds quote_interval() const;
+
+  // The most recent verdict, if any.
+  const std::optional<vtpm_attest::v1::Verdict>& last_verdict() const {
+    return last_verdict_;
+  }
+
+ private:
+  enum class State { kAwaitHello, kAwaitActivation, kAwaitQuote, kIdle, kDone };
+
+  absl::Status HandleHello(const vtpm_attest::v1::Hello& hello,
+                           std::vector<vtpm_attest::v1::VerifierMessage>* out);
+  absl::Status HandleActivation(
+      const vtpm_attest::v1::ActivationAnswer& answer,
+      std::vector<vtpm_attest::v1::VerifierMessage>* out);
+  absl::Status HandleQuote(const vtpm_attest::v1::QuoteResponse& quote,
+                           std::vector<vtpm_attest::v1::VerifierMessage>* out);
+  vtpm_attest::v1::VerifierMessage MakeQuoteRequest();
+  // Classifies a quote whose nonce did not match: replayed, expired or
+  // simply wrong.
+  absl::Status ClassifyNonceFailure(const std::string& attest,
+                                    const absl::Status& mismatch);
+  // Records and emits a verdict; `reasons` empty means PASS.
+  void EmitVerdict(std::vector<vtpm_attest::v1::Reason> reasons,
+                   std::vector<vtpm_attest::v1::VerifierMessage>* out);
+  void Fail(const absl::Status& status,
+            std::vector<vtpm_attest::v1::VerifierMessage>* out);
+
+  AttestationService* service_;
+  std::string peer_;
+  State state_ = State::kAwaitHello;
+  bool daemon_ = false;
+
+  // Verified state gathered along the conversation.
+  vtpm_attest::v1::Hello hello_;
+  const Policy* policy_ = nullptr;
+  std::string ek_fingerprint_;
+  TPMT_PUBLIC ek_public_ = {};
+  TPMT_PUBLIC ak_public_ = {};
+  std::shared_ptr<const PreparedAk> prepared_ak_;
+  std::string expected_secret_;
+  std::string nonce_;
+  std::optional<ClockState> clock_;
+  std::optional<vtpm_attest::v1::Verdict> last_verdict_;
+};
+
+}  // namespace vtpm::verifier
+
+#endif  // VTPM_VERIFIER_SERVICE_ATTESTATION_SERVICE_H_

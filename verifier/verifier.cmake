@@ -1,0 +1,24 @@
+# Policy, storage and the transport-free attestation service.
+add_library(vtpm_verifier_core STATIC
+  policy/policy.cc
+  store/sqlite_store.cc
+  service/hello_checks.cc
+  service/attestation_service.cc
+)
+target_include_directories(vtpm_verifier_core PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(vtpm_verifier_core PUBLIC
+  vtpm_common vtpm_crypto vtpm_verifier_ek vtpm_verifier_quote
+  SQLite::SQLite3 absl::time)
+
+# The gRPC adapter and the server binary.
+add_library(vtpm_verifier_grpc STATIC
+  grpc/agent_service.cc
+  grpc/server.cc
+)
+target_include_directories(vtpm_verifier_grpc PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(vtpm_verifier_grpc PUBLIC vtpm_verifier_core gRPC::grpc++)
+
+add_executable(vtpm-attest-verifier main.cc)
+target_link_libraries(vtpm-attest-verifier PRIVATE vtpm_verifier_grpc
+  Boost::program_options)
+install(TARGETS vtpm-attest-verifier RUNTIME DESTINATION bin)
