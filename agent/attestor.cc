@@ -6,6 +6,7 @@
 #include "agent/tpm/tpm_facts.h"
 #include "agent/version.h"
 #include "common/pcr_selection.h"
+#include "common/reason.h"
 #include "common/status_macros.h"
 #include "common/tpm_public.h"
 

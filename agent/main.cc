@@ -25,7 +25,9 @@
 #include "agent/attestor.h"
 #include "agent/client.h"
 #include "agent/tpm/quote.h"
+#include "agent/version.h"
 #include "common/hex.h"
+#include "common/reason.h"
 #include "common/pcr_selection.h"
 #include "common/tpm2tools/pcr_file.h"
 #include "common/tpm_public.h"
@@ -114,7 +116,7 @@ void PrintVerdict(const vtpm_attest::v1::Verdict& v, bool json) {
     std::cout << out << std::endl;
     return;
   }
-  std::string result = vtpm_attest::v1::Result_Name(v.result());
+  absl::string_view result = vtpm_attest::v1::Result_Name(v.result());
   absl::ConsumePrefix(&result, "RESULT_");
   std::cout << "verdict: " << result << "\n"
             << "  vm_uuid: " << v.identity().vm_uuid() << "\n"

@@ -33,7 +33,10 @@ absl::Status TssStatus(TSS2_RC rc, absl::string_view what) {
     }
     if (IsRetryable(rc)) return absl::UnavailableError(msg);
     if (code == TPM2_RC_FAILURE) {
-      return absl::UnavailableError(msg + " - the TPM is in failure mode");
+      // libtpms also answers some malformed inputs (e.g. a corrupted RSA
+      // credential seed) with TPM_RC_FAILURE and keeps working, so this is
+      // not treated as a dead TPM.
+      return absl::InternalError(msg + " - the TPM reported a failure");
     }
     if ((rc & 0xfff) == 0x01e /* TPM 1.2 TPM_BADTAG */) {
       return absl::FailedPreconditionError(

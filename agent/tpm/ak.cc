@@ -172,8 +172,8 @@ absl::StatusOr<Ak> LoadOrCreateAk(TpmContext& ctx, const Ek& ek,
                              ak.status().message());
     }
   } else if (!absl::IsNotFound(saved.status())) {
-    because = absl::StrCat("the saved AK is unreadable: ",
-                           saved.status().message());
+    because =
+        absl::StrCat("the saved AK is unreadable: ", saved.status().message());
   }
 
   ASSIGN_OR_RETURN(SavedAk fresh, CreateAk(ctx, ek, alg));
@@ -235,8 +235,7 @@ absl::StatusOr<std::string> ActivateCredential(
     }
     return st;
   }
-  return std::string(reinterpret_cast<const char*>(owned->buffer),
-                     owned->size);
+  return std::string(reinterpret_cast<const char*>(owned->buffer), owned->size);
 }
 
 }  // namespace vtpm::agent

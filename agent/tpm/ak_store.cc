@@ -28,7 +28,8 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path,
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return absl::NotFoundError(path + " does not exist");
+    if (errno == ENOENT)
+      return absl::NotFoundError(absl::StrCat(path, " does not exist"));
     return ErrnoError("cannot open", path, errno);
   }
   std::string out;
@@ -90,9 +91,10 @@ absl::Status EnsureDirectory(const std::string& dir) {
 
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
                              mode_t mode) {
-  std::string tmpl = path + ".tmp.XXXXXX";
+  std::string tmpl = absl::StrCat(path, ".tmp.XXXXXX");
   int fd = mkstemp(tmpl.data());
-  if (fd < 0) return ErrnoError("cannot create temporary file for", path, errno);
+  if (fd < 0)
+    return ErrnoError("cannot create temporary file for", path, errno);
   auto fail = [&](absl::string_view what) {
     int err = errno;
     close(fd);
@@ -120,8 +122,8 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
     unlink(tmpl.c_str());
     return ErrnoError("cannot rename temporary file to", path, err);
   }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = std::filesystem::path(".");
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     fsync(dfd);
@@ -131,9 +133,9 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view data,
 }
 
 absl::StatusOr<SavedAk> ReadSavedAk(const std::string& dir) {
-  const std::string pub_path = dir + "/" + kAkPubFile;
-  const std::string priv_path = dir + "/" + kAkPrivFile;
-  const std::string ek_path = dir + "/" + kAkEkNameFile;
+  const std::string pub_path = absl::StrCat(dir, "/", kAkPubFile);
+  const std::string priv_path = absl::StrCat(dir, "/", kAkPrivFile);
+  const std::string ek_path = absl::StrCat(dir, "/", kAkEkNameFile);
   ASSIGN_OR_RETURN(std::string pub, ReadWholeFile(pub_path));
   ASSIGN_OR_RETURN(std::string priv, ReadWholeFile(priv_path));
   ASSIGN_OR_RETURN(std::string ek_hex, ReadWholeFile(ek_path));
@@ -153,9 +155,11 @@ absl::StatusOr<SavedAk> ReadSavedAk(const std::string& dir) {
 absl::Status WriteSavedAk(const std::string& dir, const SavedAk& ak) {
   ASSIGN_OR_RETURN(std::string pub, MarshalPublic(ak.pub));
   ASSIGN_OR_RETURN(std::string priv, MarshalPrivate(ak.priv));
-  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kAkPubFile, pub, 0600));
-  RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kAkPrivFile, priv, 0600));
-  return WriteFileAtomic(dir + "/" + kAkEkNameFile,
+  RETURN_IF_ERROR(
+      WriteFileAtomic(absl::StrCat(dir, "/", kAkPubFile), pub, 0600));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(absl::StrCat(dir, "/", kAkPrivFile), priv, 0600));
+  return WriteFileAtomic(absl::StrCat(dir, "/", kAkEkNameFile),
                          HexEncode(ak.ek_name) + "\n", 0600);
 }
 

@@ -6,9 +6,11 @@
 namespace vtpm::agent {
 namespace {
 
-absl::StatusOr<EsysPtr<TPMS_CAPABILITY_DATA>> GetCapability(
-    TpmContext& ctx, TPM2_CAP cap, uint32_t property, uint32_t count,
-    TPMI_YES_NO* more) {
+absl::StatusOr<EsysPtr<TPMS_CAPABILITY_DATA>> GetCapability(TpmContext& ctx,
+                                                            TPM2_CAP cap,
+                                                            uint32_t property,
+                                                            uint32_t count,
+                                                            TPMI_YES_NO* more) {
   TPMS_CAPABILITY_DATA* raw = nullptr;
   absl::Status st = RetryTpm(
       absl::StrFormat("TPM2_GetCapability(0x%x, 0x%08x)", cap, property), [&] {
@@ -30,8 +32,8 @@ absl::StatusOr<EsysPtr<TPMS_CAPABILITY_DATA>> GetCapability(
 }  // namespace
 
 absl::StatusOr<std::map<TPM2_PT, uint32_t>> GetTpmProperties(TpmContext& ctx,
-                                                              TPM2_PT first,
-                                                              uint32_t count) {
+                                                             TPM2_PT first,
+                                                             uint32_t count) {
   std::map<TPM2_PT, uint32_t> out;
   uint64_t end = static_cast<uint64_t>(first) + count;
   uint64_t next = first;

@@ -15,8 +15,9 @@ namespace vtpm::agent {
 
 // Every TPM property from `first` up to (excluding) `first` + `count`
 // that the TPM reports, by property tag; follows moreData.
-absl::StatusOr<std::map<TPM2_PT, uint32_t>> GetTpmProperties(
-    TpmContext& ctx, TPM2_PT first, uint32_t count);
+absl::StatusOr<std::map<TPM2_PT, uint32_t>> GetTpmProperties(TpmContext& ctx,
+                                                             TPM2_PT first,
+                                                             uint32_t count);
 
 // One TPM property. NotFound when the TPM does not report it.
 absl::StatusOr<uint32_t> GetTpmProperty(TpmContext& ctx, TPM2_PT property);

@@ -28,8 +28,7 @@ absl::StatusOr<size_t> DerSequenceLength(absl::string_view data) {
   } else {
     size_t n = first & 0x7f;
     if (n == 0 || n > 4) {
-      return absl::InvalidArgumentError(
-          "DER length is indefinite or too long");
+      return absl::InvalidArgumentError("DER length is indefinite or too long");
     }
     if (data.size() < 2 + n) {
       return absl::InvalidArgumentError("DER length is truncated");
@@ -40,9 +39,9 @@ absl::StatusOr<size_t> DerSequenceLength(absl::string_view data) {
     header += n;
   }
   if (len > data.size() - header) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "DER SEQUENCE of %d bytes in %d bytes of data", header + len,
-        data.size()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("DER SEQUENCE of %d bytes in %d bytes of data",
+                        header + len, data.size()));
   }
   return header + len;
 }

@@ -53,16 +53,14 @@ absl::StatusOr<LoadedKey> ReadPersistent(TpmContext& ctx, TPM2_HANDLE h) {
     Esys_Free(pub);
     pub = nullptr;
     return Esys_ReadPublic(ctx.esys(), key.handle.get(), ESYS_TR_NONE,
-                           ESYS_TR_NONE, ESYS_TR_NONE, &pub, nullptr,
-                           nullptr);
+                           ESYS_TR_NONE, ESYS_TR_NONE, &pub, nullptr, nullptr);
   }));
   key.pub = *pub;
   Esys_Free(pub);
   return key;
 }
 
-absl::StatusOr<LoadedKey> CreateFromTemplate(TpmContext& ctx,
-                                             EkTemplateId id) {
+absl::StatusOr<LoadedKey> CreateFromTemplate(TpmContext& ctx, EkTemplateId id) {
   TPM2B_PUBLIC tmpl = EkTemplate(id);
   TPM2B_SENSITIVE_CREATE sensitive = {};
   TPM2B_DATA outside = {};
@@ -71,8 +69,7 @@ absl::StatusOr<LoadedKey> CreateFromTemplate(TpmContext& ctx,
   TPM2B_PUBLIC* pub = nullptr;
   TSS2_RC rc = TSS2_RC_SUCCESS;
   absl::Status st = RetryTpm(
-      absl::StrCat("TPM2_CreatePrimary(endorsement, ", EkTemplateName(id),
-                   ")"),
+      absl::StrCat("TPM2_CreatePrimary(endorsement, ", EkTemplateName(id), ")"),
       [&] {
         Esys_Free(pub);
         pub = nullptr;
@@ -108,9 +105,8 @@ absl::Status ReadChain(TpmContext& ctx, const std::vector<TPM2_HANDLE>& nv,
     }
     auto certs = SplitDerCertificates(*data);
     if (!certs.ok()) {
-      ek.notes.push_back(absl::StrFormat(
-          "EK chain NV index 0x%08x skipped: %s", index,
-          certs.status().message()));
+      ek.notes.push_back(absl::StrFormat("EK chain NV index 0x%08x skipped: %s",
+                                         index, certs.status().message()));
       continue;
     }
     for (auto& c : *certs) ek.chain_der.push_back(std::move(c));

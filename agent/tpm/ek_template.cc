@@ -58,10 +58,10 @@ absl::StatusOr<std::string> EkPolicyA(TPMI_ALG_HASH hash) {
   }
   // TPM2_PolicySecret: H(H(0...0 || TPM_CC_PolicySecret || authName) ||
   // policyRef), with authName = the handle TPM_RH_ENDORSEMENT.
-  ASSIGN_OR_RETURN(std::string step,
-                   Hash(hash, std::string(size, '\0') +
-                                  BigEndian32(TPM2_CC_PolicySecret) +
-                                  BigEndian32(TPM2_RH_ENDORSEMENT)));
+  ASSIGN_OR_RETURN(
+      std::string step,
+      Hash(hash, std::string(size, '\0') + BigEndian32(TPM2_CC_PolicySecret) +
+                     BigEndian32(TPM2_RH_ENDORSEMENT)));
   return Hash(hash, step);
 }
 

@@ -71,8 +71,8 @@ absl::StatusOr<std::string> ReadNvIndex(TpmContext& ctx, TPM2_HANDLE index) {
   out.reserve(size);
   while (out.size() < size) {
     uint16_t offset = static_cast<uint16_t>(out.size());
-    uint16_t len = static_cast<uint16_t>(
-        std::min<size_t>(chunk, size - out.size()));
+    uint16_t len =
+        static_cast<uint16_t>(std::min<size_t>(chunk, size - out.size()));
     TPM2B_MAX_NV_BUFFER* raw_data = nullptr;
     absl::Status st = RetryTpm(
         absl::StrFormat("TPM2_NV_Read(offset %d, %d bytes)", offset, len), [&] {

@@ -35,8 +35,8 @@ absl::Status CheckSelection(const PcrSelection& sel) {
     const auto& bank = sel[i];
     for (size_t j = 0; j < i; ++j) {
       if (sel[j].hash == bank.hash) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("PCR bank ", HashAlgName(bank.hash), " selected twice"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "PCR bank ", HashAlgName(bank.hash), " selected twice"));
       }
     }
     if (DigestSize(bank.hash) == 0) {
@@ -65,9 +65,8 @@ absl::StatusOr<ReadOutcome> ReadOnce(TpmContext& ctx, const PcrSelection& sel,
       Esys_Free(raw_digests);
       raw_out = nullptr;
       raw_digests = nullptr;
-      return Esys_PCR_Read(ctx.esys(), ESYS_TR_NONE, ESYS_TR_NONE,
-                           ESYS_TR_NONE, &remaining, &counter, &raw_out,
-                           &raw_digests);
+      return Esys_PCR_Read(ctx.esys(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                           &remaining, &counter, &raw_out, &raw_digests);
     });
     EsysPtr<TPML_PCR_SELECTION> out(raw_out);
     EsysPtr<TPML_DIGEST> digests(raw_digests);
@@ -86,13 +85,13 @@ absl::StatusOr<ReadOutcome> ReadOnce(TpmContext& ctx, const PcrSelection& sel,
           bits.set(p, Selected(remaining.pcrSelections[i], p));
         }
         if (bits.none()) continue;
-        absl::StrAppend(&missing, missing.empty() ? "" : "+",
-                        PcrSelectionToString(
-                            {{remaining.pcrSelections[i].hash, bits}}));
+        absl::StrAppend(
+            &missing, missing.empty() ? "" : "+",
+            PcrSelectionToString({{remaining.pcrSelections[i].hash, bits}}));
       }
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the TPM returned no value for PCRs ", missing,
-          " (is the bank allocated? see tpm2_pcrallocate)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the TPM returned no value for PCRs ", missing,
+                       " (is the bank allocated? see tpm2_pcrallocate)"));
     }
     uint32_t next = 0;
     for (uint32_t i = 0; i < out->count && i < TPM2_NUM_PCR_BANKS; ++i) {
@@ -142,9 +141,9 @@ absl::StatusOr<PcrValues> ReadPcrs(TpmContext& ctx, const PcrSelection& sel) {
     ASSIGN_OR_RETURN(ReadOutcome outcome, ReadOnce(ctx, sel, values));
     if (outcome == ReadOutcome::kDone) return values;
   }
-  return absl::AbortedError(absl::StrCat(
-      "PCRs ", PcrSelectionToString(sel), " kept changing while being read (",
-      kMaxReadAttempts, " attempts)"));
+  return absl::AbortedError(absl::StrCat("PCRs ", PcrSelectionToString(sel),
+                                         " kept changing while being read (",
+                                         kMaxReadAttempts, " attempts)"));
 }
 
 absl::Status ExtendPcr(TpmContext& ctx, uint32_t pcr, TPMI_ALG_HASH bank,
@@ -169,9 +168,8 @@ absl::Status ExtendPcr(TpmContext& ctx, uint32_t pcr, TPMI_ALG_HASH bank,
   return RetryTpm(
       absl::StrFormat("TPM2_PCR_Extend(%s PCR %d)", HashAlgName(bank), pcr),
       [&] {
-        return Esys_PCR_Extend(ctx.esys(), ESYS_TR_PCR0 + pcr,
-                               ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                               &values);
+        return Esys_PCR_Extend(ctx.esys(), ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD,
+                               ESYS_TR_NONE, ESYS_TR_NONE, &values);
       });
 }
 

@@ -61,9 +61,9 @@ absl::StatusOr<QuoteResult> Quote(TpmContext& ctx, const Ak& ak,
                                   const QuoteOptions& options) {
   if (!ak.handle) return absl::InvalidArgumentError("the AK is not loaded");
   if (nonce.size() > kMaxNonce) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "nonce of %d bytes; TPM2_Quote takes at most %d", nonce.size(),
-        kMaxNonce));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("nonce of %d bytes; TPM2_Quote takes at most %d",
+                        nonce.size(), kMaxNonce));
   }
   if (sel.empty()) return absl::InvalidArgumentError("empty PCR selection");
   ASSIGN_OR_RETURN(TPMI_ALG_HASH hash, SchemeHash(ak.pub.publicArea));
@@ -85,8 +85,8 @@ absl::StatusOr<QuoteResult> Quote(TpmContext& ctx, const Ak& ak,
       raw_quoted = nullptr;
       raw_sig = nullptr;
       return Esys_Quote(ctx.esys(), ak.handle.get(), ESYS_TR_PASSWORD,
-                        ESYS_TR_NONE, ESYS_TR_NONE, &qualifying, &scheme,
-                        &tpml, &raw_quoted, &raw_sig);
+                        ESYS_TR_NONE, ESYS_TR_NONE, &qualifying, &scheme, &tpml,
+                        &raw_quoted, &raw_sig);
     });
     EsysPtr<TPM2B_ATTEST> quoted(raw_quoted);
     EsysPtr<TPMT_SIGNATURE> sig(raw_sig);
@@ -110,10 +110,10 @@ absl::StatusOr<QuoteResult> Quote(TpmContext& ctx, const Ak& ak,
     const TPMS_QUOTE_INFO& info = attest.attested.quote;
     ASSIGN_OR_RETURN(PcrSelection quoted_sel, FromTpml(info.pcrSelect));
     if (!(quoted_sel == sel)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the TPM quoted PCRs ", PcrSelectionToString(quoted_sel),
-          " instead of ", PcrSelectionToString(sel),
-          " (are all requested banks allocated?)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the TPM quoted PCRs ", PcrSelectionToString(quoted_sel),
+                       " instead of ", PcrSelectionToString(sel),
+                       " (are all requested banks allocated?)"));
     }
     ASSIGN_OR_RETURN(std::string digest,
                      ComputePcrDigest(sel, result.pcrs, hash));
@@ -137,10 +137,10 @@ absl::StatusOr<QuoteResult> Quote(TpmContext& ctx, const Ak& ak,
     result.signature = AsString(buf, offset);
     return result;
   }
-  return absl::AbortedError(absl::StrCat(
-      "PCRs ", PcrSelectionToString(sel),
-      " kept changing between TPM2_Quote and TPM2_PCR_Read (", attempts,
-      " attempts)"));
+  return absl::AbortedError(
+      absl::StrCat("PCRs ", PcrSelectionToString(sel),
+                   " kept changing between TPM2_Quote and TPM2_PCR_Read (",
+                   attempts, " attempts)"));
 }
 
 }  // namespace vtpm::agent

@@ -48,7 +48,8 @@ absl::Status VerifyTpmSignature(const TPMT_PUBLIC& key,
     case TPM2_ALG_RSASSA:
     case TPM2_ALG_RSAPSS: {
       if (key.type != TPM2_ALG_RSA) {
-        return absl::FailedPreconditionError("RSA signature from a non-RSA key");
+        return absl::FailedPreconditionError(
+            "RSA signature from a non-RSA key");
       }
       const auto& rsa = sig.sigAlg == TPM2_ALG_RSASSA ? sig.signature.rsassa
                                                       : sig.signature.rsapss;

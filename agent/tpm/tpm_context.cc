@@ -91,16 +91,15 @@ absl::Status Probe(ESYS_CONTEXT* esys) {
     TPMS_CAPABILITY_DATA* raw = nullptr;
     TSS2_RC rc = TSS2_RC_SUCCESS;
     absl::Status st = RetryTpm("TPM2_GetCapability(family)", [&] {
+      Esys_Free(raw);
+      raw = nullptr;
       rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                              TPM2_CAP_TPM_PROPERTIES,
-                              TPM2_PT_FAMILY_INDICATOR, 1, &more, &raw);
+                              TPM2_CAP_TPM_PROPERTIES, TPM2_PT_FAMILY_INDICATOR,
+                              1, &more, &raw);
       return rc;
     });
     EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
-    if (!st.ok() && attempt == 0 &&
-        ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER ||
-         (rc & TSS2_RC_LAYER_MASK) == TSS2_RESMGR_TPM_RC_LAYER) &&
-        TpmResponseCode(rc) == TPM2_RC_INITIALIZE) {
+    if (!st.ok() && attempt == 0 && IsTpmRc(rc, TPM2_RC_INITIALIZE)) {
       RETURN_IF_ERROR(RetryTpm("TPM2_Startup(CLEAR)", [&] {
         return Esys_Startup(esys, TPM2_SU_CLEAR);
       }));
@@ -153,8 +152,8 @@ absl::Status RetryTpm(absl::string_view what,
   }
   absl::Status st = TssStatus(rc, what);
   if (IsRetryable(rc)) {
-    return Annotate(st, absl::StrCat("still busy after ", kMaxAttempts,
-                                     " attempts"));
+    return Annotate(
+        st, absl::StrCat("still busy after ", kMaxAttempts, " attempts"));
   }
   return st;
 }

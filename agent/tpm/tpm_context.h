@@ -36,8 +36,11 @@ template <typename T>
 using EsysPtr = std::unique_ptr<T, EsysFreeDeleter>;
 
 // An open TPM: the TCTI (loaded by name through the TCTI loader) and the
-// ESAPI context on top of it. Move-only; the TCTI and ESAPI context are
-// finalized on destruction.
+// ESAPI context on top of it. Move-only; on destruction, transient objects
+// and sessions still owned by ScopedHandles are flushed, then the ESAPI
+// context and the TCTI are finalized. Not thread-safe: use a context (and
+// its handles) from one thread at a time. tpm2-tss logs to stderr on its
+// own; set TSS2_LOG (e.g. "all+none") to quiet it.
 class TpmContext {
  public:
   // The TCTI configurations tried, in order, when Open() gets "".

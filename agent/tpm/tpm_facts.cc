@@ -31,9 +31,9 @@ std::string TrimTrailing(std::string s) {
 }  // namespace
 
 absl::StatusOr<vtpm_attest::v1::TpmFacts> ReadTpmFacts(TpmContext& ctx) {
-  ASSIGN_OR_RETURN(auto props,
-                   GetTpmProperties(ctx, TPM2_PT_FIXED,
-                                    TPM2_PT_FIRMWARE_VERSION_2 - TPM2_PT_FIXED + 1));
+  ASSIGN_OR_RETURN(auto props, GetTpmProperties(ctx, TPM2_PT_FIXED,
+                                                TPM2_PT_FIRMWARE_VERSION_2 -
+                                                    TPM2_PT_FIXED + 1));
   auto need = [&](TPM2_PT pt, const char* name) -> absl::StatusOr<uint32_t> {
     auto it = props.find(pt);
     if (it == props.end()) {
@@ -52,7 +52,8 @@ absl::StatusOr<vtpm_attest::v1::TpmFacts> ReadTpmFacts(TpmContext& ctx) {
                    need(TPM2_PT_FAMILY_INDICATOR, "TPM2_PT_FAMILY_INDICATOR"));
   facts.set_family(PropertyChars(family));
   facts.set_level(get(TPM2_PT_LEVEL));
-  ASSIGN_OR_RETURN(uint32_t revision, need(TPM2_PT_REVISION, "TPM2_PT_REVISION"));
+  ASSIGN_OR_RETURN(uint32_t revision,
+                   need(TPM2_PT_REVISION, "TPM2_PT_REVISION"));
   facts.set_revision(revision);
   ASSIGN_OR_RETURN(uint32_t manufacturer,
                    need(TPM2_PT_MANUFACTURER, "TPM2_PT_MANUFACTURER"));

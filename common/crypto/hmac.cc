@@ -68,9 +68,9 @@ absl::StatusOr<std::string> Hmac(
     TPMI_ALG_HASH alg, absl::string_view key,
     std::initializer_list<absl::string_view> parts) {
   std::string out(DigestSize(alg), '\0');
-  RETURN_IF_ERROR(HmacInto(alg, key, parts,
-                           absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()),
-                                          out.size())));
+  RETURN_IF_ERROR(HmacInto(
+      alg, key, parts,
+      absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()), out.size())));
   return out;
 }
 

@@ -24,8 +24,9 @@ absl::Status HmacInto(TPMI_ALG_HASH alg, absl::string_view key,
                       absl::Span<uint8_t> out);
 
 // The same MAC returned as a string, for MACs that are not secret.
-absl::StatusOr<std::string> Hmac(TPMI_ALG_HASH alg, absl::string_view key,
-                                 std::initializer_list<absl::string_view> parts);
+absl::StatusOr<std::string> Hmac(
+    TPMI_ALG_HASH alg, absl::string_view key,
+    std::initializer_list<absl::string_view> parts);
 
 }  // namespace vtpm
 

@@ -58,12 +58,11 @@ absl::StatusOr<SecretBytes> KdfA(TPMI_ALG_HASH hash, absl::string_view key,
   const std::string length = BigEndian32(bits);
   for (size_t i = 0; i < blocks; ++i) {
     const std::string counter = BigEndian32(static_cast<uint32_t>(i + 1));
-    RETURN_IF_ERROR_CTX(
-        HmacInto(hash, key,
-                 {counter, label, LabelTerminator(label), context_u, context_v,
-                  length},
-                 absl::MakeSpan(out.data() + i * block, block)),
-        "KDFa");
+    RETURN_IF_ERROR_CTX(HmacInto(hash, key,
+                                 {counter, label, LabelTerminator(label),
+                                  context_u, context_v, length},
+                                 absl::MakeSpan(out.data() + i * block, block)),
+                        "KDFa");
   }
   OPENSSL_cleanse(out.data() + want, out.size() - want);
   out.resize(want);
@@ -88,9 +87,9 @@ absl::StatusOr<SecretBytes> KdfE(TPMI_ALG_HASH hash, absl::string_view z,
     if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
       return OsslError("KDFe: EVP_DigestInit_ex");
     }
-    for (absl::string_view part : {absl::string_view(counter), z, label,
-                                   LabelTerminator(label), party_u_info,
-                                   party_v_info}) {
+    for (absl::string_view part :
+         {absl::string_view(counter), z, label, LabelTerminator(label),
+          party_u_info, party_v_info}) {
       if (!part.empty() &&
           EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1) {
         return OsslError("KDFe: EVP_DigestUpdate");

@@ -20,7 +20,8 @@ inline constexpr uint32_t kMaxKdfBits = 65536 * 8;
 
 // KDFa (Part 1 §11.4.10.2): NIST SP 800-108 KDF in counter mode with
 // HMAC_hash as the PRF. Output block i (i = 1, 2, ...) is
-//   HMAC_hash(key, [i]_32 || label || 0x00 || contextU || contextV || [bits]_32)
+//   HMAC_hash(key, [i]_32 || label || 0x00 || contextU || contextV ||
+//   [bits]_32)
 // and the result is the first bits/8 bytes of the concatenated blocks.
 // As the TPM does, the 0x00 separator is NOT added when `label` already
 // ends in a 0 byte (so "STORAGE" and "STORAGE\0" give the same key).
@@ -41,8 +42,7 @@ absl::StatusOr<SecretBytes> KdfA(TPMI_ALG_HASH hash, absl::string_view key,
 absl::StatusOr<SecretBytes> KdfE(TPMI_ALG_HASH hash, absl::string_view z,
                                  absl::string_view label,
                                  absl::string_view party_u_info,
-                                 absl::string_view party_v_info,
-                                 uint32_t bits);
+                                 absl::string_view party_v_info, uint32_t bits);
 
 }  // namespace vtpm
 

@@ -98,9 +98,9 @@ absl::Status CheckObjectName(absl::string_view name) {
                      " is not sha1/sha256/sha384/sha512"));
   }
   if (name.size() != 2 + digest) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "object name has a %d-byte digest, %s needs %d", name.size() - 2,
-        HashAlgName(alg), digest));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("object name has a %d-byte digest, %s needs %d",
+                        name.size() - 2, HashAlgName(alg), digest));
   }
   return absl::OkStatus();
 }
@@ -127,11 +127,11 @@ absl::StatusOr<std::string> MarshalEncryptedSecret(absl::string_view payload) {
   memcpy(secret.secret, payload.data(), payload.size());
   uint8_t buf[sizeof(secret)];
   size_t offset = 0;
-  TSS2_RC rc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(&secret, buf,
-                                                      sizeof(buf), &offset);
+  TSS2_RC rc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Marshal(&secret, buf, sizeof(buf),
+                                                      &offset);
   if (rc != TSS2_RC_SUCCESS) {
-    return absl::InternalError(absl::StrFormat(
-        "TPM2B_ENCRYPTED_SECRET marshal failed (rc 0x%x)", rc));
+    return absl::InternalError(
+        absl::StrFormat("TPM2B_ENCRYPTED_SECRET marshal failed (rc 0x%x)", rc));
   }
   return std::string(View(buf, offset));
 }
@@ -161,9 +161,8 @@ absl::StatusOr<ProtectedSeed> RsaSeed(const TPMT_PUBLIC& ek, EVP_PKEY* key) {
   }
   void* label = OPENSSL_memdup(kIdentityLabel.data(), kIdentityLabel.size());
   if (label == nullptr ||
-      EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), label,
-                                       static_cast<int>(kIdentityLabel.size())) !=
-          1) {
+      EVP_PKEY_CTX_set0_rsa_oaep_label(
+          ctx.get(), label, static_cast<int>(kIdentityLabel.size())) != 1) {
     OPENSSL_free(label);  // Still ours when set0 failed.
     return OsslError("RSA-OAEP label");
   }
@@ -228,9 +227,9 @@ absl::StatusOr<ProtectedSeed> EccSeed(const TPMT_PUBLIC& ek, EVP_PKEY* key) {
   // OpenSSL pads Z to the field size, as the TPM pads its coordinates.
   const size_t coordinate = (EVP_PKEY_get_bits(key) + 7) / 8;
   if (z.size() != coordinate) {
-    return absl::InternalError(absl::StrFormat(
-        "ECDH secret is %d bytes, curve coordinates are %d", z.size(),
-        coordinate));
+    return absl::InternalError(
+        absl::StrFormat("ECDH secret is %d bytes, curve coordinates are %d",
+                        z.size(), coordinate));
   }
   TPMS_ECC_POINT point = {};
   RETURN_IF_ERROR(GetCoordinate(ephemeral.get(), OSSL_PKEY_PARAM_EC_PUB_X,
@@ -239,12 +238,11 @@ absl::StatusOr<ProtectedSeed> EccSeed(const TPMT_PUBLIC& ek, EVP_PKEY* key) {
                                 coordinate, &point.y));
 
   ProtectedSeed out;
-  ASSIGN_OR_RETURN(
-      out.seed,
-      KdfE(ek.nameAlg, AsStringView(z), kIdentityLabel,
-           View(point.x.buffer, point.x.size),
-           View(ek.unique.ecc.x.buffer, ek.unique.ecc.x.size),
-           static_cast<uint32_t>(DigestSize(ek.nameAlg) * 8)));
+  ASSIGN_OR_RETURN(out.seed,
+                   KdfE(ek.nameAlg, AsStringView(z), kIdentityLabel,
+                        View(point.x.buffer, point.x.size),
+                        View(ek.unique.ecc.x.buffer, ek.unique.ecc.x.size),
+                        static_cast<uint32_t>(DigestSize(ek.nameAlg) * 8)));
 
   uint8_t buf[sizeof(TPMS_ECC_POINT)];
   size_t offset = 0;
@@ -326,9 +324,9 @@ absl::StatusOr<CredentialChallenge> MakeCredentialImpl(
   ASSIGN_OR_RETURN(SecretBytes hmac_key,
                    KdfA(ek.nameAlg, AsStringView(seed.seed), kIntegrityLabel,
                         "", "", static_cast<uint32_t>(digest * 8)));
-  ASSIGN_OR_RETURN(std::string outer_hmac,
-                   Hmac(ek.nameAlg, AsStringView(hmac_key),
-                        {enc_identity, name}));
+  ASSIGN_OR_RETURN(
+      std::string outer_hmac,
+      Hmac(ek.nameAlg, AsStringView(hmac_key), {enc_identity, name}));
 
   // TPM2B_ID_OBJECT: TPM2B_DIGEST(outerHMAC) || encIdentity.
   std::string id_contents;

@@ -13,12 +13,12 @@ namespace vtpm::tpm2tools {
 namespace {
 
 // Layout constants of the serialized form (see the header).
-constexpr size_t kMaxBanks = 16;               // TPM2_NUM_PCR_BANKS
-constexpr size_t kPcrSelectionSlot = 8;        // sizeof(TPMS_PCR_SELECTION)
-constexpr size_t kPcrSelectMax = 4;            // TPM2_PCR_SELECT_MAX
-constexpr size_t kDigestsPerList = 8;          // TPML_DIGEST.digests
-constexpr size_t kDigestSlot = 66;             // sizeof(TPM2B_DIGEST)
-constexpr size_t kDigestBufferMax = 64;        // sizeof(TPMU_HA)
+constexpr size_t kMaxBanks = 16;         // TPM2_NUM_PCR_BANKS
+constexpr size_t kPcrSelectionSlot = 8;  // sizeof(TPMS_PCR_SELECTION)
+constexpr size_t kPcrSelectMax = 4;      // TPM2_PCR_SELECT_MAX
+constexpr size_t kDigestsPerList = 8;    // TPML_DIGEST.digests
+constexpr size_t kDigestSlot = 66;       // sizeof(TPM2B_DIGEST)
+constexpr size_t kDigestBufferMax = 64;  // sizeof(TPMU_HA)
 
 // The layout is tpm2-tools' C structures; keep the constants honest.
 static_assert(TPM2_NUM_PCR_BANKS == kMaxBanks);
@@ -56,9 +56,9 @@ absl::Status ExpectZero(absl::string_view b, size_t off, size_t len,
                         absl::string_view what) {
   for (size_t i = 0; i < len; ++i) {
     if (b[off + i] != 0) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "PCR file: %s has non-zero byte 0x%02x at offset %d", what,
-          static_cast<uint8_t>(b[off + i]), off + i));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("PCR file: %s has non-zero byte 0x%02x at offset %d",
+                          what, static_cast<uint8_t>(b[off + i]), off + i));
     }
   }
   return absl::OkStatus();
@@ -100,9 +100,9 @@ absl::StatusOr<size_t> CheckSelection(const PcrSelection& selection) {
 absl::StatusOr<PcrSelection> ParseSelection(absl::string_view b) {
   uint32_t count = Le32(b, 0);
   if (count == 0 || count > kMaxBanks) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "PCR file: selection count %d at offset 0 (want 1..%d)", count,
-        kMaxBanks));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("PCR file: selection count %d at offset 0 (want 1..%d)",
+                        count, kMaxBanks));
   }
   PcrSelection selection;
   for (size_t i = 0; i < kMaxBanks; ++i) {
@@ -131,9 +131,9 @@ absl::StatusOr<PcrSelection> ParseSelection(absl::string_view b) {
         bank.pcrs.set(pcr);
       }
     }
-    auto zero = ExpectZero(b, off + 3 + size_of_select,
-                           kPcrSelectionSlot - 3 - size_of_select,
-                           "selection padding");
+    auto zero =
+        ExpectZero(b, off + 3 + size_of_select,
+                   kPcrSelectionSlot - 3 - size_of_select, "selection padding");
     if (!zero.ok()) return zero;
     selection.push_back(bank);
   }
@@ -162,9 +162,9 @@ std::vector<std::pair<TPMI_ALG_HASH, uint32_t>> SelectionOrder(
 absl::StatusOr<std::pair<PcrSelection, PcrValues>> ParseSerializedPcrs(
     absl::string_view file) {
   if (file.size() < kSerializedHeadSize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "PCR file is %d bytes, shorter than its %d-byte head", file.size(),
-        kSerializedHeadSize));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("PCR file is %d bytes, shorter than its %d-byte head",
+                        file.size(), kSerializedHeadSize));
   }
   auto selection = ParseSelection(file);
   if (!selection.ok()) return selection.status();
@@ -178,9 +178,9 @@ absl::StatusOr<std::pair<PcrSelection, PcrValues>> ParseSerializedPcrs(
   }
   size_t want_size = kSerializedHeadSize + lists * kSerializedDigestListSize;
   if (file.size() != want_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "PCR file is %d bytes; %d digest lists make %d", file.size(), lists,
-        want_size));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("PCR file is %d bytes; %d digest lists make %d",
+                        file.size(), lists, want_size));
   }
 
   PcrValues values;
@@ -220,9 +220,8 @@ absl::StatusOr<std::pair<PcrSelection, PcrValues>> ParseSerializedPcrs(
     }
   }
   if (next != order.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("PCR file holds %d digests for %d selected PCRs", next,
-                        order.size()));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "PCR file holds %d digests for %d selected PCRs", next, order.size()));
   }
   return std::make_pair(*std::move(selection), std::move(values));
 }
@@ -278,8 +277,8 @@ absl::StatusOr<std::string> SerializePcrs(const PcrSelection& selection,
         kSerializedHeadSize + (n / kDigestsPerList) * kSerializedDigestListSize;
     size_t in_list = n % kDigestsPerList;
     PutLe32(out, list_off,
-            static_cast<uint32_t>(std::min(kDigestsPerList,
-                                           order.size() - (n - in_list))));
+            static_cast<uint32_t>(
+                std::min(kDigestsPerList, order.size() - (n - in_list))));
     size_t off = list_off + 4 + in_list * kDigestSlot;
     PutLe16(out, off, static_cast<uint16_t>(digest.size()));
     memcpy(&out[off + 2], digest.data(), digest.size());
@@ -295,9 +294,9 @@ absl::StatusOr<PcrValues> ParseRawPcrValues(absl::string_view file,
   size_t want = 0;
   for (const auto& [hash, pcr] : order) want += DigestSize(hash);
   if (file.size() != want) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "PCR values file is %d bytes; selection %s needs %d", file.size(),
-        PcrSelectionToString(selection), want));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("PCR values file is %d bytes; selection %s needs %d",
+                        file.size(), PcrSelectionToString(selection), want));
   }
   PcrValues values;
   size_t off = 0;

@@ -69,8 +69,8 @@ absl::StatusOr<CredentialChallenge> ParseToolsCredentialFile(
     return absl::InvalidArgumentError("credential file shorter than header");
   }
   if (ReadBigEndian32(file) != kToolsMagic) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "credential file magic 0x%08x", ReadBigEndian32(file)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("credential file magic 0x%08x", ReadBigEndian32(file)));
   }
   if (ReadBigEndian32(file.substr(4)) != kToolsVersion) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -126,8 +126,8 @@ absl::StatusOr<ToolsEk> CredentialTools::CreateEk(const std::string& alg) {
   ToolsEk ek;
   ek.ref = Path("ek-" + alg + ".ctx");
   ek.pub_path = Path("ek-" + alg + ".pub");
-  auto created = Tool({"tpm2_createek", "-G", alg, "-c", ek.ref, "-u",
-                       ek.pub_path});
+  auto created =
+      Tool({"tpm2_createek", "-G", alg, "-c", ek.ref, "-u", ek.pub_path});
   FlushAll();
   RETURN_IF_ERROR(created);
   ASSIGN_OR_RETURN(std::string bytes, ReadFile(ek.pub_path));
@@ -147,16 +147,25 @@ absl::StatusOr<ToolsAk> CredentialTools::CreateAk(const ToolsEk& ek,
   FlushAll();
   RETURN_IF_ERROR(created);
   ASSIGN_OR_RETURN(ak.name, ReadFile(name_path));
+  // The name tpm2-tools reports must be the name of the AK's public area.
+  ASSIGN_OR_RETURN(std::string pub_bytes, ReadFile(Path(label + ".pub")));
+  ASSIGN_OR_RETURN(TPM2B_PUBLIC pub, ParsePublic(pub_bytes));
+  ASSIGN_OR_RETURN(std::string name, ComputeName(pub.publicArea));
+  if (name != ak.name) {
+    return absl::InternalError(absl::StrCat("AK name ", HexEncode(ak.name),
+                                            " != computed ", HexEncode(name)));
+  }
   return ak;
 }
 
 absl::Status CredentialTools::StartEkPolicySession(const ToolsEk& ek,
                                                    const std::string& session) {
   const std::string alg = HashAlgName(ek.pub.nameAlg);
-  const std::string want(reinterpret_cast<const char*>(ek.pub.authPolicy.buffer),
-                         ek.pub.authPolicy.size);
-  RETURN_IF_ERROR(Tool({"tpm2_startauthsession", "--policy-session", "-g",
-                        alg, "-S", session}));
+  const std::string want(
+      reinterpret_cast<const char*>(ek.pub.authPolicy.buffer),
+      ek.pub.authPolicy.size);
+  RETURN_IF_ERROR(Tool(
+      {"tpm2_startauthsession", "--policy-session", "-g", alg, "-S", session}));
   const std::string policy_a = session + ".a";
   RETURN_IF_ERROR(
       Tool({"tpm2_policysecret", "-S", session, "-c", "e", "-L", policy_a}));
@@ -167,9 +176,9 @@ absl::Status CredentialTools::StartEkPolicySession(const ToolsEk& ek,
   const std::string policy_c = session + ".c";
   const std::string policy_b = session + ".b";
   RETURN_IF_ERROR(WriteFile(policy_c, c));
-  RETURN_IF_ERROR(Tool({"tpm2_policyor", "-S", session, "-l",
-                        absl::StrCat(alg, ":", policy_a, ",", policy_c), "-L",
-                        policy_b}));
+  RETURN_IF_ERROR(
+      Tool({"tpm2_policyor", "-S", session, "-l",
+            absl::StrCat(alg, ":", policy_a, ",", policy_c), "-L", policy_b}));
   ASSIGN_OR_RETURN(digest, ReadFile(policy_b));
   if (digest != want) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -189,10 +198,10 @@ absl::StatusOr<Activation> CredentialTools::Activate(
     FlushAll();
     return started;
   }
-  auto result = RunCommand({"tpm2_activatecredential", "-c", ak.ctx_path, "-C",
-                            ek.ref, "-i", cred_path, "-o", out_path, "-P",
-                            "session:" + session},
-                           {tpm_.tools_env()});
+  auto result =
+      RunCommand({"tpm2_activatecredential", "-c", ak.ctx_path, "-C", ek.ref,
+                  "-i", cred_path, "-o", out_path, "-P", "session:" + session},
+                 {tpm_.tools_env()});
   (void)RunCommand({"tpm2_flushcontext", session}, {tpm_.tools_env()});
   FlushAll();
   RETURN_IF_ERROR(result);

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct HashCase {
   const char* openssl_name;
   size_t size;
 };
+
+void PrintTo(const HashCase& h, std::ostream* os) { *os << h.openssl_name; }
 
 const HashCase kHashes[] = {
     {TPM2_ALG_SHA1, "SHA1", 20},
@@ -59,8 +62,8 @@ std::string OpensslKdf(const std::vector<std::string>& args) {
   auto out = testing::RunOrError(argv);
   EXPECT_TRUE(out.ok()) << out.status();
   if (!out.ok()) return "";
-  return absl::AsciiStrToLower(absl::StrReplaceAll(
-      absl::StripAsciiWhitespace(*out), {{":", ""}}));
+  return absl::AsciiStrToLower(
+      absl::StrReplaceAll(absl::StripAsciiWhitespace(*out), {{":", ""}}));
 }
 
 // OpenSSL's KBKDF on the TPM's KDFa inputs.
@@ -69,11 +72,11 @@ std::string OpensslKdfA(const HashCase& h, const std::string& key,
                         size_t bytes) {
   if (!label.empty() && label.back() == '\0') label.pop_back();
   std::vector<std::string> args = {
-      "-keylen",  absl::StrCat(bytes),
-      "-kdfopt",  absl::StrCat("digest:", h.openssl_name),
-      "-kdfopt",  "mac:HMAC",
-      "-kdfopt",  "mode:COUNTER",
-      "-kdfopt",  "hexkey:" + HexEncode(key)};
+      "-keylen", absl::StrCat(bytes),
+      "-kdfopt", absl::StrCat("digest:", h.openssl_name),
+      "-kdfopt", "mac:HMAC",
+      "-kdfopt", "mode:COUNTER",
+      "-kdfopt", "hexkey:" + HexEncode(key)};
   if (!label.empty()) {
     args.insert(args.end(), {"-kdfopt", "hexsalt:" + HexEncode(label)});
   }
@@ -111,10 +114,10 @@ TEST_P(KdfKnownAnswerTest, KdfAMatchesOpensslKbkdf) {
     size_t bytes;
   };
   const std::vector<Case> cases = {
-      {"STORAGE", name, "", 16},                       // AES-128 key
-      {"STORAGE", name, "", 32},                       // AES-256 key
-      {std::string("INTEGRITY\0", 10), "", "", h.size},  // HMAC key
-      {"", "", "", h.size},                            // no label at all
+      {"STORAGE", name, "", 16},                          // AES-128 key
+      {"STORAGE", name, "", 32},                          // AES-256 key
+      {std::string("INTEGRITY\0", 10), "", "", h.size},   // HMAC key
+      {"", "", "", h.size},                               // no label at all
       {"DUPLICATE", "u-part", "v-part", 2 * h.size + 8},  // 3 blocks, partial
       {std::string("IDENTITY\0", 9), name, "v", 1},
   };
@@ -126,8 +129,7 @@ TEST_P(KdfKnownAnswerTest, KdfAMatchesOpensslKbkdf) {
     ASSERT_TRUE(ours.ok()) << ours.status();
     ASSERT_EQ(ours->size(), c.bytes);
     EXPECT_EQ(HexEncode(AsStringView(*ours)),
-              OpensslKdfA(h, key, c.label, c.context_u + c.context_v,
-                          c.bytes));
+              OpensslKdfA(h, key, c.label, c.context_u + c.context_v, c.bytes));
   }
 }
 
@@ -157,17 +159,17 @@ TEST_P(KdfKnownAnswerTest, KdfEMatchesOpensslSskdf) {
     size_t bytes;
   };
   const std::vector<Case> cases = {
-      {"IDENTITY", u, v, h.size},                      // credential seed
+      {"IDENTITY", u, v, h.size},  // credential seed
       {std::string("IDENTITY\0", 9), u, v, h.size},
       {"SECRET", u, v, 16},
       {"", "", "", h.size},
-      {"DUPLICATE", u, "", 3 * h.size - 5},            // 3 blocks, partial
+      {"DUPLICATE", u, "", 3 * h.size - 5},  // 3 blocks, partial
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrCat(h.openssl_name, " label '", c.label, "' ",
                               c.bytes, " bytes"));
-    auto ours = KdfE(h.alg, z, c.label, c.u, c.v,
-                     static_cast<uint32_t>(c.bytes * 8));
+    auto ours =
+        KdfE(h.alg, z, c.label, c.u, c.v, static_cast<uint32_t>(c.bytes * 8));
     ASSERT_TRUE(ours.ok()) << ours.status();
     ASSERT_EQ(ours->size(), c.bytes);
     EXPECT_EQ(HexEncode(AsStringView(*ours)),
@@ -176,15 +178,14 @@ TEST_P(KdfKnownAnswerTest, KdfEMatchesOpensslSskdf) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllHashes, KdfKnownAnswerTest,
-                         ::testing::ValuesIn(kHashes),
-                         [](const auto& info) {
+                         ::testing::ValuesIn(kHashes), [](const auto& info) {
                            return std::string(info.param.openssl_name);
                          });
 
 TEST(KdfArgumentsTest, RejectsUnsupportedHash) {
-  for (TPMI_ALG_HASH alg : {TPMI_ALG_HASH{TPM2_ALG_NULL},
-                            TPMI_ALG_HASH{TPM2_ALG_SM3_256},
-                            TPMI_ALG_HASH{TPM2_ALG_SHA3_256}}) {
+  for (TPMI_ALG_HASH alg :
+       {TPMI_ALG_HASH{TPM2_ALG_NULL}, TPMI_ALG_HASH{TPM2_ALG_SM3_256},
+        TPMI_ALG_HASH{TPM2_ALG_SHA3_256}}) {
     auto a = KdfA(alg, "key", "L", "", "", 128);
     EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(a.status().message(), HasSubstr("unsupported hash"));

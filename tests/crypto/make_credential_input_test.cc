@@ -166,8 +166,8 @@ TEST(MakeCredentialInputTest, RejectsBadObjectNames) {
                          "31-byte digest, sha256 needs 32");
   ExpectArgumentRejected(ek, std::string("\x00\x0c", 2) + std::string(32, 'n'),
                          "secret", "sha384 needs 48");
-  EXPECT_TRUE(MakeCredential(ek, std::string("\x00\x0c", 2) +
-                                     std::string(48, 'n'),
+  EXPECT_TRUE(MakeCredential(ek,
+                             std::string("\x00\x0c", 2) + std::string(48, 'n'),
                              "secret")
                   .ok());
 }

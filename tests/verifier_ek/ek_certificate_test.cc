@@ -9,7 +9,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
 #include <ctime>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -30,8 +32,8 @@ using ::vtpm_attest::v1::ReasonCode_Name;
 
 constexpr time_t kDay = 24 * 60 * 60;
 
-::testing::AssertionResult HasReason(
-    const absl::StatusOr<VerifiedEkCert>& r, ReasonCode code) {
+::testing::AssertionResult HasReason(const absl::StatusOr<VerifiedEkCert>& r,
+                                     ReasonCode code) {
   if (r.ok()) {
     return ::testing::AssertionFailure()
            << "verified (platform " << r->platform << "), expected "
@@ -153,7 +155,26 @@ TEST_F(EkCertTest, ReissueWithNewSerialStillVerifies) {
   EXPECT_TRUE(r.ok()) << r.status();
 }
 
-// --- Path validation ----------------------------------------------------------
+TEST_F(EkCertTest, OneStoreServesConcurrentVerifications) {
+  VTPM_ASSERT_OK_AND_ASSIGN(const ekt::EkMaterial* ecc, ekt::TpmA1Ecc());
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const ekt::EkMaterial* ek = t % 2 ? ecc : a1_;
+      for (int i = 0; i < 25; ++i) {
+        if (VerifyEkCertificate(store_a_, {}, ek->cert_der, {}, ek->pub).ok()) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 100);
+}
+
+// --- Path validation
+// ----------------------------------------------------------
 
 TEST_F(EkCertTest, CertificateFromAnotherCaWithTheSameNameIsWrongCa) {
   VTPM_ASSERT_OK_AND_ASSIGN(const ekt::EkMaterial* b, ekt::TpmBRsa());
@@ -189,6 +210,30 @@ TEST_F(EkCertTest, ChainToASelfSignedRootNotInTheStoreIsUntrustedRoot) {
       vtpm_attest::v1::EK_CERT_UNTRUSTED_ROOT));
 }
 
+TEST_F(EkCertTest, SelfIssuedEkCertificateIsUntrustedRoot) {
+  // An EK certificate that names itself as issuer: nothing above it.
+  VTPM_ASSERT_OK_AND_ASSIGN(std::string der, ReissueA1([](X509* c) {
+                              X509_set_issuer_name(c, X509_get_subject_name(c));
+                              ekt::RemoveExtension(
+                                  c, NID_authority_key_identifier);
+                            }));
+  EXPECT_TRUE(
+      HasReason(VerifyA1(der), vtpm_attest::v1::EK_CERT_UNTRUSTED_ROOT));
+}
+
+TEST_F(EkCertTest, TrustedIntermediateAloneDoesNotEndAPath) {
+  // No X509_V_FLAG_PARTIAL_CHAIN: a platform holding only CA A's
+  // intermediate (possible through FromCertificates) accepts nothing.
+  std::map<std::string, std::vector<X509Ptr>> certs;
+  VTPM_ASSERT_OK_AND_ASSIGN(X509Ptr inter,
+                            ParseDerCertificate(ca_a_->intermediate_der));
+  certs["libvirt"].push_back(std::move(inter));
+  TrustStore store = TrustStore::FromCertificates(std::move(certs));
+  EXPECT_TRUE(
+      HasReason(VerifyEkCertificate(store, {}, a1_->cert_der, {}, a1_->pub),
+                vtpm_attest::v1::EK_CERT_UNKNOWN_ISSUER));
+}
+
 TEST_F(EkCertTest, ExpiredReissueIsExpired) {
   time_t now = time(nullptr);
   VTPM_ASSERT_OK_AND_ASSIGN(std::string der, ReissueA1([now](X509* c) {
@@ -202,8 +247,7 @@ TEST_F(EkCertTest, FutureReissueIsNotYetValid) {
   VTPM_ASSERT_OK_AND_ASSIGN(std::string der, ReissueA1([now](X509* c) {
                               ekt::SetValidity(c, now + kDay, now + 10 * kDay);
                             }));
-  EXPECT_TRUE(
-      HasReason(VerifyA1(der), vtpm_attest::v1::EK_CERT_NOT_YET_VALID));
+  EXPECT_TRUE(HasReason(VerifyA1(der), vtpm_attest::v1::EK_CERT_NOT_YET_VALID));
 }
 
 TEST_F(EkCertTest, OptionsNowDecidesValidity) {
@@ -215,8 +259,8 @@ TEST_F(EkCertTest, OptionsNowDecidesValidity) {
   options.now = now;
   EXPECT_TRUE(VerifyA1(der, options).ok());
   options.now = now + 30 * kDay;
-  EXPECT_TRUE(HasReason(VerifyA1(der, options),
-                        vtpm_attest::v1::EK_CERT_EXPIRED));
+  EXPECT_TRUE(
+      HasReason(VerifyA1(der, options), vtpm_attest::v1::EK_CERT_EXPIRED));
   options.now = now - 30 * kDay;
   EXPECT_TRUE(HasReason(VerifyA1(der, options),
                         vtpm_attest::v1::EK_CERT_NOT_YET_VALID));
@@ -293,27 +337,28 @@ TEST_F(EkCertTest, MostSpecificReasonWinsAcrossPlatforms) {
 }
 
 TEST_F(EkCertTest, EmptyTrustStoreIsUnknownIssuer) {
-  EXPECT_TRUE(HasReason(VerifyEkCertificate(TrustStore(), {}, a1_->cert_der,
-                                            {}, a1_->pub),
-                        vtpm_attest::v1::EK_CERT_UNKNOWN_ISSUER));
+  EXPECT_TRUE(HasReason(
+      VerifyEkCertificate(TrustStore(), {}, a1_->cert_der, {}, a1_->pub),
+      vtpm_attest::v1::EK_CERT_UNKNOWN_ISSUER));
 }
 
-// --- Key binding --------------------------------------------------------------
+// --- Key binding
+// --------------------------------------------------------------
 
 TEST_F(EkCertTest, CertificateOfAnotherTpmIsKeyMismatch) {
   VTPM_ASSERT_OK_AND_ASSIGN(const ekt::EkMaterial* a2, ekt::TpmA2Rsa());
-  EXPECT_TRUE(VerifyEkCertificate(store_a_, {}, a2->cert_der, {}, a2->pub)
-                  .ok());
-  EXPECT_TRUE(HasReason(VerifyEkCertificate(store_a_, {}, a1_->cert_der, {},
-                                            a2->pub),
-                        vtpm_attest::v1::EK_KEY_MISMATCH));
+  EXPECT_TRUE(
+      VerifyEkCertificate(store_a_, {}, a2->cert_der, {}, a2->pub).ok());
+  EXPECT_TRUE(
+      HasReason(VerifyEkCertificate(store_a_, {}, a1_->cert_der, {}, a2->pub),
+                vtpm_attest::v1::EK_KEY_MISMATCH));
 }
 
 TEST_F(EkCertTest, EccCertificateWithRsaEkIsKeyMismatch) {
   VTPM_ASSERT_OK_AND_ASSIGN(const ekt::EkMaterial* ecc, ekt::TpmA1Ecc());
-  EXPECT_TRUE(HasReason(VerifyEkCertificate(store_a_, {}, ecc->cert_der, {},
-                                            a1_->pub),
-                        vtpm_attest::v1::EK_KEY_MISMATCH));
+  EXPECT_TRUE(
+      HasReason(VerifyEkCertificate(store_a_, {}, ecc->cert_der, {}, a1_->pub),
+                vtpm_attest::v1::EK_KEY_MISMATCH));
 }
 
 TEST_F(EkCertTest, SigningKeyAsEkIsEkPublicInvalid) {
@@ -324,7 +369,8 @@ TEST_F(EkCertTest, SigningKeyAsEkIsEkPublicInvalid) {
       << r.status();
 }
 
-// --- TCG EK profile -------------------------------------------------------------
+// --- TCG EK profile
+// -------------------------------------------------------------
 
 TEST_F(EkCertTest, MissingEkuFailsOnlyWhenRequired) {
   VTPM_ASSERT_OK_AND_ASSIGN(std::string der, ReissueA1([](X509* c) {
@@ -333,8 +379,8 @@ TEST_F(EkCertTest, MissingEkuFailsOnlyWhenRequired) {
   EXPECT_TRUE(VerifyA1(der).ok());
   EkCertOptions options;
   options.require_eku = true;
-  EXPECT_TRUE(HasReason(VerifyA1(der, options),
-                        vtpm_attest::v1::EK_CERT_PROFILE));
+  EXPECT_TRUE(
+      HasReason(VerifyA1(der, options), vtpm_attest::v1::EK_CERT_PROFILE));
 }
 
 TEST_F(EkCertTest, EkuWithoutTcgEkCertificateIsProfile) {
@@ -351,9 +397,8 @@ TEST_F(EkCertTest, RsaKeyUsageWithoutKeyEnciphermentIsProfile) {
                                                 "critical,digitalSignature");
                             }));
   EXPECT_TRUE(HasReason(VerifyA1(der), vtpm_attest::v1::EK_CERT_PROFILE));
-  VTPM_ASSERT_OK_AND_ASSIGN(der, ReissueA1([](X509* c) {
-                              ekt::RemoveExtension(c, NID_key_usage);
-                            }));
+  VTPM_ASSERT_OK_AND_ASSIGN(
+      der, ReissueA1([](X509* c) { ekt::RemoveExtension(c, NID_key_usage); }));
   EXPECT_TRUE(HasReason(VerifyA1(der), vtpm_attest::v1::EK_CERT_PROFILE));
 }
 
@@ -400,24 +445,24 @@ TEST_F(EkCertTest, SubjectDirectoryAttributes) {
   // (tpmSpecification) non-critical, and verifies (tests above). OpenSSL
   // does not process that extension, so marked critical it is refused.
   VTPM_ASSERT_OK_AND_ASSIGN(X509Ptr cert, ParseDerCertificate(a1_->cert_der));
-  int idx = X509_get_ext_by_NID(cert.get(), NID_subject_directory_attributes,
-                                -1);
+  int idx =
+      X509_get_ext_by_NID(cert.get(), NID_subject_directory_attributes, -1);
   ASSERT_GE(idx, 0) << "swtpm EK certificate without the TCG SDA extension";
   EXPECT_EQ(X509_EXTENSION_get_critical(X509_get_ext(cert.get(), idx)), 0);
 
-  VTPM_ASSERT_OK_AND_ASSIGN(std::string der, ReissueA1([](X509* c) {
-                              int i = X509_get_ext_by_NID(
-                                  c, NID_subject_directory_attributes, -1);
-                              X509_EXTENSION_set_critical(X509_get_ext(c, i),
-                                                          1);
-                            }));
+  VTPM_ASSERT_OK_AND_ASSIGN(
+      std::string der, ReissueA1([](X509* c) {
+        int i = X509_get_ext_by_NID(c, NID_subject_directory_attributes, -1);
+        X509_EXTENSION_set_critical(X509_get_ext(c, i), 1);
+      }));
   auto r = VerifyA1(der);
   EXPECT_TRUE(HasReason(r, vtpm_attest::v1::EK_CERT_PROFILE));
   EXPECT_TRUE(absl::StrContains(r.status().message(), "2.5.29.9"))
       << r.status();
 }
 
-// --- Malformed input --------------------------------------------------------------
+// --- Malformed input
+// --------------------------------------------------------------
 
 TEST_F(EkCertTest, TruncatedTrailingOversizedAndEmptyAreMalformed) {
   const std::string& der = a1_->cert_der;
@@ -432,6 +477,9 @@ TEST_F(EkCertTest, TruncatedTrailingOversizedAndEmptyAreMalformed) {
                        static_cast<int>(garbage.size())),
             1);
   EXPECT_TRUE(HasReason(VerifyA1(garbage), vtpm_attest::v1::EK_CERT_MALFORMED));
+  // Garbage under the size limit reaches the DER parser.
+  EXPECT_TRUE(HasReason(VerifyA1(garbage.substr(0, 1024)),
+                        vtpm_attest::v1::EK_CERT_MALFORMED));
   // A valid certificate padded past the size limit.
   auto r = VerifyA1(der + std::string(kMaxCertificateSize, '\0'));
   EXPECT_TRUE(HasReason(r, vtpm_attest::v1::EK_CERT_MALFORMED));
@@ -452,7 +500,8 @@ TEST_F(EkCertTest, MalformedOrTooManyChainCertificatesAreMalformed) {
       vtpm_attest::v1::EK_CERT_MALFORMED));
 }
 
-// --- openssl verify as a second opinion ----------------------------------------
+// --- openssl verify as a second opinion
+// ----------------------------------------
 
 TEST_F(EkCertTest, AgreesWithOpensslVerify) {
   VTPM_ASSERT_OK_AND_ASSIGN(const ekt::CaMaterial* ca_b, ekt::CaB());
@@ -479,15 +528,18 @@ TEST_F(EkCertTest, AgreesWithOpensslVerify) {
       {"ecc", ecc->cert_der, &ecc->pub, {ca_a_->intermediate_der}, true},
       {"missing-intermediate", a1_->cert_der, &a1_->pub, {}, false},
       {"other-ca", b->cert_der, &b->pub, {ca_a_->intermediate_der}, false},
-      {"other-ca-with-its-chain", b->cert_der, &b->pub,
-       {ca_b->intermediate_der, ca_b->root_der}, false},
+      {"other-ca-with-its-chain",
+       b->cert_der,
+       &b->pub,
+       {ca_b->intermediate_der, ca_b->root_der},
+       false},
       {"tampered", tampered, &a1_->pub, {ca_a_->intermediate_der}, false},
       {"expired", expired, &a1_->pub, {ca_a_->intermediate_der}, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    auto ours = VerifyEkCertificate(root_only, {}, c.cert_der,
-                                    c.untrusted_der, *c.ek);
+    auto ours =
+        VerifyEkCertificate(root_only, {}, c.cert_der, c.untrusted_der, *c.ek);
     EXPECT_EQ(ours.ok(), c.expect_ok) << ours.status();
 
     VTPM_ASSERT_OK_AND_ASSIGN(std::string ek_pem,

@@ -84,12 +84,12 @@ absl::StatusOr<EkMaterial> ReadEk(const Swtpm& tpm, const std::string& dir,
   std::string prefix = absl::StrCat(dir, "/ek-", nv_index);
   m.cert_der_path = prefix + ".der";
   m.cert_pem_path = prefix + ".pem";
-  RETURN_IF_ERROR(RunOrError({"tpm2_nvread", nv_index, "-C", nv_index, "-o",
-                              m.cert_der_path},
-                             {tpm.tools_env()}));
-  RETURN_IF_ERROR(RunOrError({"tpm2_readpublic", "-c", handle, "-o",
-                              prefix + ".pub"},
-                             {tpm.tools_env()}));
+  RETURN_IF_ERROR(RunOrError(
+      {"tpm2_nvread", nv_index, "-C", nv_index, "-o", m.cert_der_path},
+      {tpm.tools_env()}));
+  RETURN_IF_ERROR(
+      RunOrError({"tpm2_readpublic", "-c", handle, "-o", prefix + ".pub"},
+                 {tpm.tools_env()}));
   ASSIGN_OR_RETURN(m.cert_der, ReadFile(m.cert_der_path));
   RETURN_IF_ERROR(RunOrError({"openssl", "x509", "-inform", "der", "-in",
                               m.cert_der_path, "-out", m.cert_pem_path}));
@@ -110,10 +110,10 @@ absl::StatusOr<Tpm> MakeTpm(const TestCa& ca, const std::string& name,
   if (ecc_and_ak) {
     ASSIGN_OR_RETURN(out.ecc, ReadEk(*tpm, dir, "0x81010016", "0x01c00016"));
     std::string ak_pub = dir + "/ak.pub";
-    RETURN_IF_ERROR(RunOrError(
-        {"tpm2_createak", "-C", "0x81010001", "-c", dir + "/ak.ctx", "-u",
-         ak_pub, "-G", "rsa", "-g", "sha256", "-s", "rsassa"},
-        {tpm->tools_env()}));
+    RETURN_IF_ERROR(
+        RunOrError({"tpm2_createak", "-C", "0x81010001", "-c", dir + "/ak.ctx",
+                    "-u", ak_pub, "-G", "rsa", "-g", "sha256", "-s", "rsassa"},
+                   {tpm->tools_env()}));
     ASSIGN_OR_RETURN(std::string bytes, ReadFile(ak_pub));
     ASSIGN_OR_RETURN(TPM2B_PUBLIC pub, ParsePublic(bytes));
     out.ak = pub.publicArea;

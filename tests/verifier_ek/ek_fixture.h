@@ -30,10 +30,10 @@ struct CaMaterial {
 };
 
 struct EkMaterial {
-  std::string cert_der;        // from tpm2_nvread of the EK cert index
-  std::string cert_pem_path;   // the same, PEM, for openssl(1)
+  std::string cert_der;       // from tpm2_nvread of the EK cert index
+  std::string cert_pem_path;  // the same, PEM, for openssl(1)
   std::string cert_der_path;
-  TPMT_PUBLIC pub;             // from tpm2_readpublic of the persistent EK
+  TPMT_PUBLIC pub;  // from tpm2_readpublic of the persistent EK
 };
 
 // Accessors; the first call provisions (swtpm_setup + swtpm + tpm2-tools).
@@ -76,9 +76,8 @@ absl::StatusOr<std::string> WritePem(absl::string_view der,
 }  // namespace vtpm::verifier::testing
 
 // ASSERTs that a StatusOr is OK and assigns its value.
-#define VTPM_ASSERT_OK_AND_ASSIGN(lhs, expr)                        \
-  VTPM_ASSERT_OK_AND_ASSIGN_IMPL_(VTPM_CONCAT_(vtpm_aoa_, __LINE__), \
-                                  lhs, expr)
+#define VTPM_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  VTPM_ASSERT_OK_AND_ASSIGN_IMPL_(VTPM_CONCAT_(vtpm_aoa_, __LINE__), lhs, expr)
 #define VTPM_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                    \
   ASSERT_TRUE(tmp.ok()) << tmp.status();                \

@@ -43,24 +43,22 @@ TEST(EkPublicCheckTest, EachMutatedPropertyFailsEvenWithAMatchingCert) {
       ekt::LoadStore(
           {{"libvirt", {ca->root_pem_path, ca->intermediate_pem_path}}}));
   const Mutation mutations[] = {
-      {"sign set", [](TPMT_PUBLIC& p) {
-         p.objectAttributes |= TPMA_OBJECT_SIGN_ENCRYPT;
-       }},
-      {"sign instead of decrypt", [](TPMT_PUBLIC& p) {
+      {"sign set",
+       [](TPMT_PUBLIC& p) { p.objectAttributes |= TPMA_OBJECT_SIGN_ENCRYPT; }},
+      {"sign instead of decrypt",
+       [](TPMT_PUBLIC& p) {
          p.objectAttributes |= TPMA_OBJECT_SIGN_ENCRYPT;
          p.objectAttributes &= ~TPMA_OBJECT_DECRYPT;
        }},
-      {"not restricted", [](TPMT_PUBLIC& p) {
-         p.objectAttributes &= ~TPMA_OBJECT_RESTRICTED;
-       }},
-      {"not fixedTPM", [](TPMT_PUBLIC& p) {
-         p.objectAttributes &= ~TPMA_OBJECT_FIXEDTPM;
-       }},
-      {"not fixedParent", [](TPMT_PUBLIC& p) {
-         p.objectAttributes &= ~TPMA_OBJECT_FIXEDPARENT;
-       }},
+      {"not restricted",
+       [](TPMT_PUBLIC& p) { p.objectAttributes &= ~TPMA_OBJECT_RESTRICTED; }},
+      {"not fixedTPM",
+       [](TPMT_PUBLIC& p) { p.objectAttributes &= ~TPMA_OBJECT_FIXEDTPM; }},
+      {"not fixedParent",
+       [](TPMT_PUBLIC& p) { p.objectAttributes &= ~TPMA_OBJECT_FIXEDPARENT; }},
       {"nameAlg sha1", [](TPMT_PUBLIC& p) { p.nameAlg = TPM2_ALG_SHA1; }},
-      {"no symmetric", [](TPMT_PUBLIC& p) {
+      {"no symmetric",
+       [](TPMT_PUBLIC& p) {
          if (p.type == TPM2_ALG_RSA) {
            p.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
          } else {
@@ -70,8 +68,7 @@ TEST(EkPublicCheckTest, EachMutatedPropertyFailsEvenWithAMatchingCert) {
       {"keyedhash type", [](TPMT_PUBLIC& p) { p.type = TPM2_ALG_KEYEDHASH; }},
   };
   for (const ekt::EkMaterial* ek : {rsa, ecc}) {
-    ASSERT_TRUE(
-        VerifyEkCertificate(store, {}, ek->cert_der, {}, ek->pub).ok());
+    ASSERT_TRUE(VerifyEkCertificate(store, {}, ek->cert_der, {}, ek->pub).ok());
     for (const Mutation& m : mutations) {
       SCOPED_TRACE(m.name);
       TPMT_PUBLIC pub = ek->pub;

@@ -24,8 +24,7 @@ class TrustStoreTest : public ::testing::Test {
   void SetUp() override {
     VTPM_ASSERT_OK_AND_ASSIGN(ca_, ekt::CaA());
     VTPM_ASSERT_OK_AND_ASSIGN(root_pem_, ReadFile(ca_->root_pem_path));
-    VTPM_ASSERT_OK_AND_ASSIGN(inter_pem_,
-                              ReadFile(ca_->intermediate_pem_path));
+    VTPM_ASSERT_OK_AND_ASSIGN(inter_pem_, ReadFile(ca_->intermediate_pem_path));
     dir_ = ekt::NewScratchDir();
   }
 
@@ -69,8 +68,9 @@ TEST_F(TrustStoreTest, SkipsHiddenEntriesAndOtherFiles) {
 
 TEST_F(TrustStoreTest, UnparseableFileIsNamed) {
   Put("libvirt/root.pem", root_pem_);
-  Put("libvirt/broken.crt", "-----BEGIN CERTIFICATE-----\nAAAA\n"
-                            "-----END CERTIFICATE-----\n");
+  Put("libvirt/broken.crt",
+      "-----BEGIN CERTIFICATE-----\nAAAA\n"
+      "-----END CERTIFICATE-----\n");
   auto store = TrustStore::LoadDirectory(dir_);
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(absl::StrContains(store.status().message(), "broken.crt"))

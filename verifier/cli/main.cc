@@ -33,8 +33,8 @@ int Main(int argc, char** argv) {
     PrintUsage(stderr);
     return kExitUsage;
   }
-  if (std::strcmp(argv[1], "--help") == 0 ||
-      std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
     PrintUsage(stdout);
     return kExitOk;
   }

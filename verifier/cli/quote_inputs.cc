@@ -1,7 +1,6 @@
 #include "verifier/cli/quote_inputs.h"
 
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,17 +18,26 @@ std::string Describe(const verifier::PreparedAk& ak) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
+absl::StatusOr<std::string> ReadFileBytes(const std::string& path,
+                                          size_t max_size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot open ", path));
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
+  std::string out;
+  char buf[16384];
+  while (in) {
+    in.read(buf, sizeof(buf));
+    out.append(buf, static_cast<size_t>(in.gcount()));
+    if (out.size() > max_size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is larger than ", max_size, " bytes"));
+    }
+  }
   if (in.bad()) {
     return absl::DataLossError(absl::StrCat("cannot read ", path));
   }
-  return buf.str();
+  return out;
 }
 
 absl::StatusOr<LoadedAk> LoadAk(absl::string_view contents) {

@@ -14,8 +14,12 @@
 
 namespace vtpm::cli {
 
-// Reads a whole file. Errors name the path.
-absl::StatusOr<std::string> ReadFileBytes(const std::string& path);
+// Every input of verify-quote is far smaller than this.
+inline constexpr size_t kMaxInputFileSize = 1 << 20;
+
+// Reads a whole file of at most `max_size` bytes. Errors name the path.
+absl::StatusOr<std::string> ReadFileBytes(const std::string& path,
+                                          size_t max_size = kMaxInputFileSize);
 
 struct LoadedAk {
   // From a TPM2B_PUBLIC: its public area (judged by VerifyQuote's AK check).

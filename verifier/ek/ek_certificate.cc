@@ -25,8 +25,9 @@ absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der,
                                          absl::string_view what) {
   if (der.empty()) return Malformed(what, "empty");
   if (der.size() > kMaxCertificateSize) {
-    return Malformed(what, absl::StrCat(der.size(), " bytes exceeds the limit of ",
-                                        kMaxCertificateSize));
+    return Malformed(what,
+                     absl::StrCat(der.size(), " bytes exceeds the limit of ",
+                                  kMaxCertificateSize));
   }
   auto cert = ParseDerCertificate(der);
   if (!cert.ok()) return Malformed(what, cert.status().message());
@@ -44,10 +45,10 @@ absl::StatusOr<X509Ptr> ParseCertificate(absl::string_view der,
 absl::StatusOr<X509StackPtr> ParseChain(
     const std::vector<std::string>& chain_der) {
   if (chain_der.size() > kMaxUntrustedChain) {
-    return Malformed("EK certificate chain",
-                     absl::StrCat(chain_der.size(),
-                                  " certificates exceeds the limit of ",
-                                  kMaxUntrustedChain));
+    return Malformed(
+        "EK certificate chain",
+        absl::StrCat(chain_der.size(), " certificates exceeds the limit of ",
+                     kMaxUntrustedChain));
   }
   X509StackPtr stack(sk_X509_new_null());
   if (!stack) return OsslError("sk_X509_new_null");
@@ -68,9 +69,9 @@ absl::Status CheckKeyBinding(X509* cert, const TPMT_PUBLIC& ek) {
   auto match = PublicMatchesEvp(ek, X509_get0_pubkey(cert));
   ERR_clear_error();
   if (!match.ok()) {
-    return ReasonError(vtpm_attest::v1::EK_PUBLIC_INVALID,
-                       absl::StrCat("EK public key is unusable: ",
-                                    match.status().message()));
+    return ReasonError(
+        vtpm_attest::v1::EK_PUBLIC_INVALID,
+        absl::StrCat("EK public key is unusable: ", match.status().message()));
   }
   if (!*match) {
     return ReasonError(

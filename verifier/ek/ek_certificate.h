@@ -67,8 +67,7 @@ struct VerifiedEkCert {
 absl::StatusOr<VerifiedEkCert> VerifyEkCertificate(
     const TrustStore& store, const EkCertOptions& options,
     absl::string_view cert_der,
-    const std::vector<std::string>& untrusted_chain_der,
-    const TPMT_PUBLIC& ek);
+    const std::vector<std::string>& untrusted_chain_der, const TPMT_PUBLIC& ek);
 
 }  // namespace vtpm::verifier
 

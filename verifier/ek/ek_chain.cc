@@ -48,10 +48,9 @@ Attempt Classify(const TrustStore::Platform& p, X509_STORE_CTX* ctx) {
   int err = X509_STORE_CTX_get_error(ctx);
   int depth = X509_STORE_CTX_get_error_depth(ctx);
   X509* current = X509_STORE_CTX_get_current_cert(ctx);
-  Attempt a{p.name, vtpm_attest::v1::EK_CERT_UNKNOWN_ISSUER,
-            kRankReachedAnchor,
-            absl::StrCat(X509_verify_cert_error_string(err), " at depth ",
-                         depth)};
+  Attempt a{
+      p.name, vtpm_attest::v1::EK_CERT_UNKNOWN_ISSUER, kRankReachedAnchor,
+      absl::StrCat(X509_verify_cert_error_string(err), " at depth ", depth)};
   if (current != nullptr) {
     absl::StrAppend(&a.detail, " (\"",
                     NameToString(X509_get_subject_name(current)), "\")");
@@ -70,8 +69,10 @@ Attempt Classify(const TrustStore::Platform& p, X509_STORE_CTX* ctx) {
                         "CA with the same name)");
       } else {
         a.rank = kRankUnknownIssuer;
-        absl::StrAppend(&a.detail, ": no trusted or supplied certificate "
-                        "named \"", NameToString(issuer), "\"");
+        absl::StrAppend(&a.detail,
+                        ": no trusted or supplied certificate "
+                        "named \"",
+                        NameToString(issuer), "\"");
       }
       break;
     }
@@ -141,21 +142,19 @@ absl::StatusOr<VerifiedChain> VerifyEkChain(
     int ok = X509_verify_cert(ctx.get());
     ERR_clear_error();
     if (ok == 1) {
-      return VerifiedChain{
-          name, sk_X509_num(X509_STORE_CTX_get0_chain(ctx.get()))};
+      return VerifiedChain{name,
+                           sk_X509_num(X509_STORE_CTX_get0_chain(ctx.get()))};
     }
     attempts.push_back(Classify(*p, ctx.get()));
   }
 
-  std::string what =
-      absl::StrCat("EK certificate \"", NameToString(X509_get_subject_name(cert)),
-                   "\" issued by \"", NameToString(X509_get_issuer_name(cert)),
-                   "\"");
+  std::string what = absl::StrCat(
+      "EK certificate \"", NameToString(X509_get_subject_name(cert)),
+      "\" issued by \"", NameToString(X509_get_issuer_name(cert)), "\"");
   std::string absent_text =
-      absent.empty()
-          ? ""
-          : absl::StrCat(" (platforms not in the trust store: ",
-                         absl::StrJoin(absent, ", "), ")");
+      absent.empty() ? ""
+                     : absl::StrCat(" (platforms not in the trust store: ",
+                                    absl::StrJoin(absent, ", "), ")");
   if (attempts.empty()) {
     return ReasonError(
         vtpm_attest::v1::EK_CERT_UNKNOWN_ISSUER,
@@ -169,9 +168,9 @@ absl::StatusOr<VerifiedChain> VerifyEkChain(
   for (const Attempt& a : attempts) {
     tried.push_back(absl::StrCat("platform ", a.platform, ": ", a.detail));
   }
-  return ReasonError(best->code, absl::StrCat(what, " rejected; ",
-                                              absl::StrJoin(tried, "; "),
-                                              absent_text));
+  return ReasonError(
+      best->code, absl::StrCat(what, " rejected; ", absl::StrJoin(tried, "; "),
+                               absent_text));
 }
 
 }  // namespace vtpm::verifier

@@ -20,7 +20,8 @@ inline constexpr int kMaxChainLength = 6;
 
 struct VerifiedChain {
   std::string platform;  // the platform whose anchor ended the path
-  int chain_length = 0;  // certificates in the path, EK cert and anchor included
+  int chain_length =
+      0;  // certificates in the path, EK cert and anchor included
 };
 
 // Validates `cert` once per platform of `platforms` (every platform of

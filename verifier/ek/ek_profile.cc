@@ -21,8 +21,8 @@ constexpr char kTpmVersionOid[] = "2.23.133.2.3";
 
 using GeneralNamesPtr =
     std::unique_ptr<GENERAL_NAMES, OsslDeleter<GENERAL_NAMES_free>>;
-using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE,
-                               OsslDeleter<EXTENDED_KEY_USAGE_free>>;
+using EkuPtr =
+    std::unique_ptr<EXTENDED_KEY_USAGE, OsslDeleter<EXTENDED_KEY_USAGE_free>>;
 
 absl::Status ProfileError(absl::string_view message) {
   return ReasonError(vtpm_attest::v1::EK_CERT_PROFILE,
@@ -48,7 +48,8 @@ absl::Status CheckCriticalExtensions(X509* cert) {
 absl::Status CheckNotCa(X509* cert) {
   uint32_t flags = X509_get_extension_flags(cert);
   if (flags & EXFLAG_CA) return ProfileError("basicConstraints CA:TRUE");
-  if ((flags & EXFLAG_KUSAGE) && (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
+  if ((flags & EXFLAG_KUSAGE) &&
+      (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN)) {
     return ProfileError("keyUsage includes keyCertSign");
   }
   return absl::OkStatus();
@@ -98,8 +99,7 @@ absl::Status CheckEku(X509* cert, bool require_eku) {
       return absl::OkStatus();
     }
   }
-  return ProfileError(absl::StrCat("extendedKeyUsage lacks ",
-                                   kEkCertificateEku,
+  return ProfileError(absl::StrCat("extendedKeyUsage lacks ", kEkCertificateEku,
                                    " (tcg-kp-EKCertificate)"));
 }
 
@@ -113,8 +113,8 @@ absl::Status TakeAttribute(const char* what, X509_NAME_ENTRY* entry,
   int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
   if (len < 0) {
     ERR_clear_error();
-    return ProfileError(absl::StrCat("subjectAltName ", what,
-                                     " is not a decodable string"));
+    return ProfileError(
+        absl::StrCat("subjectAltName ", what, " is not a decodable string"));
   }
   out.assign(reinterpret_cast<char*>(utf8), len);
   OPENSSL_free(utf8);
@@ -145,8 +145,8 @@ absl::StatusOr<TpmSan> ParseSan(X509* cert) {
       X509_NAME_ENTRY* entry = X509_NAME_get_entry(dn, j);
       std::string oid = OidText(X509_NAME_ENTRY_get_object(entry));
       if (oid == kTpmManufacturerOid) {
-        RETURN_IF_ERROR(TakeAttribute("tpmManufacturer", entry,
-                                      san.manufacturer));
+        RETURN_IF_ERROR(
+            TakeAttribute("tpmManufacturer", entry, san.manufacturer));
       } else if (oid == kTpmModelOid) {
         RETURN_IF_ERROR(TakeAttribute("tpmModel", entry, san.model));
       } else if (oid == kTpmVersionOid) {

@@ -66,8 +66,8 @@ absl::Status CheckEkPublicArea(const TPMT_PUBLIC& ek) {
   } else if (ek.type == TPM2_ALG_ECC) {
     CheckEcc(ek.parameters.eccDetail, problems);
   } else {
-    problems.push_back(absl::StrFormat("key type 0x%04x is neither RSA nor ECC",
-                                       ek.type));
+    problems.push_back(
+        absl::StrFormat("key type 0x%04x is neither RSA nor ECC", ek.type));
   }
   if (ek.nameAlg != TPM2_ALG_SHA256 && ek.nameAlg != TPM2_ALG_SHA384 &&
       ek.nameAlg != TPM2_ALG_SHA512) {

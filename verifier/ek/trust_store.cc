@@ -35,9 +35,9 @@ absl::StatusOr<std::string> ReadSmallFile(const fs::path& path) {
     return absl::NotFoundError(absl::StrCat(path.string(), ": ", ec.message()));
   }
   if (size > kMaxFileSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path.string(), ": ", size, " bytes is more than the limit of ",
-        kMaxFileSize));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path.string(), ": ", size,
+                     " bytes is more than the limit of ", kMaxFileSize));
   }
   std::ifstream in(path, std::ios::binary);
   std::string data(size, '\0');
@@ -70,10 +70,9 @@ absl::StatusOr<std::vector<X509Ptr>> ParseCertificateFile(
     if (!pem.ok()) return Annotate(pem.status(), path.string());
     int blocks = CountPemCertificates(data);
     if (static_cast<int>(pem->size()) != blocks) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path.string(), ": ", blocks,
-                       " PEM certificate blocks but only ", pem->size(),
-                       " parse"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path.string(), ": ", blocks, " PEM certificate blocks but only ",
+          pem->size(), " parse"));
     }
     certs = std::move(*pem);
   } else {
@@ -130,7 +129,10 @@ absl::StatusOr<TrustStore> TrustStore::LoadDirectory(const std::string& dir) {
        it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (absl::StartsWith(name, ".")) continue;
-    if (fs::is_directory(it->path(), ec)) platform_dirs.push_back(it->path());
+    std::error_code entry_ec;  // unreadable entries are skipped
+    if (fs::is_directory(it->path(), entry_ec)) {
+      platform_dirs.push_back(it->path());
+    }
   }
   if (ec) {
     return absl::NotFoundError(
@@ -148,7 +150,9 @@ absl::StatusOr<TrustStore> TrustStore::LoadDirectory(const std::string& dir) {
     for (fs::directory_iterator it(pdir, ec), end; !ec && it != end;
          it.increment(ec)) {
       if (absl::StartsWith(it->path().filename().string(), ".")) continue;
-      if (IsCertificateFile(it->path()) && fs::is_regular_file(it->path())) {
+      std::error_code entry_ec;
+      if (IsCertificateFile(it->path()) &&
+          fs::is_regular_file(it->path(), entry_ec)) {
         files.push_back(it->path());
       }
     }

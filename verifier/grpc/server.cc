@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/reason.h"
 #include "common/status_macros.h"
 #include "verifier/service/limits.h"
 #include "verifier/store/sqlite_store.h"

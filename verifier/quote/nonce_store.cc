@@ -65,10 +65,10 @@ absl::Status NonceStore::Consume(const std::string& session_key,
                              "this session");
   }
   if (now >= it->second.expires) {
-    return ReasonError(
-        v1::NONCE_EXPIRED,
-        "the nonce expired " + absl::FormatDuration(now - it->second.expires) +
-            " ago (TTL " + absl::FormatDuration(ttl_) + ")");
+    return ReasonError(v1::NONCE_EXPIRED,
+                       "the nonce expired " +
+                           absl::FormatDuration(now - it->second.expires) +
+                           " ago (TTL " + absl::FormatDuration(ttl_) + ")");
   }
   std::string nonce = std::move(it->second.nonce);
   by_age_.erase(it->second.seq);

@@ -86,8 +86,7 @@ class NonceStore {
 
   mutable absl::Mutex mu_;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  std::unordered_map<std::string, Outstanding> by_session_
-      ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, Outstanding> by_session_ ABSL_GUARDED_BY(mu_);
   // seq -> session key, oldest first (pruning and eviction).
   std::map<uint64_t, std::string> by_age_ ABSL_GUARDED_BY(mu_);
   std::unordered_set<std::string> used_ ABSL_GUARDED_BY(mu_);

@@ -66,8 +66,8 @@ absl::StatusOr<std::shared_ptr<const PreparedAk>> PreparedAk::FromPublic(
   }
   auto key = PublicToEvp(pub);
   if (!key.ok()) {
-    return ReasonError(AK_INVALID, absl::StrCat("AK public area: ",
-                                                key.status().message()));
+    return ReasonError(
+        AK_INVALID, absl::StrCat("AK public area: ", key.status().message()));
   }
   ak->key_ = *std::move(key);
   return std::shared_ptr<const PreparedAk>(std::move(ak));

@@ -12,6 +12,7 @@
 #include "common/ossl.h"
 #include "common/reason.h"
 #include "common/tpm_alg.h"
+#include "verifier/quote/digest.h"
 #include "verifier/quote/quote_verifier.h"
 
 namespace vtpm::verifier {
@@ -193,8 +194,7 @@ absl::Status CheckScheme(const PreparedAk& ak, const TPMT_SIGNATURE& sig) {
     scheme_ok = sig.sigAlg == TPM2_ALG_ECDSA;
     hash_ok = hash == TPM2_ALG_SHA256 || hash == TPM2_ALG_SHA384;
   } else if (ak.type() == TPM2_ALG_RSA) {
-    scheme_ok =
-        sig.sigAlg == TPM2_ALG_RSASSA || sig.sigAlg == TPM2_ALG_RSAPSS;
+    scheme_ok = sig.sigAlg == TPM2_ALG_RSASSA || sig.sigAlg == TPM2_ALG_RSAPSS;
     hash_ok = hash == TPM2_ALG_SHA256 || hash == TPM2_ALG_SHA384 ||
               hash == TPM2_ALG_SHA512;
   }
@@ -255,11 +255,11 @@ absl::Status CheckNonce(const TPMS_ATTEST& attest, absl::string_view nonce) {
   absl::string_view got(reinterpret_cast<const char*>(attest.extraData.buffer),
                         attest.extraData.size);
   if (!ConstantTimeEquals(got, nonce)) {
-    return ReasonError(v1::NONCE_MISMATCH,
-                       absl::StrFormat("quote nonce %s (%d bytes) is not the "
-                                       "issued nonce (%d bytes)",
-                                       HexEncode(got), got.size(),
-                                       nonce.size()));
+    return ReasonError(
+        v1::NONCE_MISMATCH,
+        absl::StrFormat("quote nonce %s (%d bytes) is not the "
+                        "issued nonce (%d bytes)",
+                        HexEncode(got), got.size(), nonce.size()));
   }
   return absl::OkStatus();
 }
@@ -273,11 +273,10 @@ absl::Status CheckPcrSelection(const TPMS_ATTEST& attest,
         absl::StrCat("quoted PCR selection: ", quoted.status().message()));
   }
   if (*quoted != requested) {
-    return ReasonError(v1::PCR_SELECTION_MISMATCH,
-                       absl::StrCat("quote covers ",
-                                    PcrSelectionToString(*quoted),
-                                    ", requested ",
-                                    PcrSelectionToString(requested)));
+    return ReasonError(
+        v1::PCR_SELECTION_MISMATCH,
+        absl::StrCat("quote covers ", PcrSelectionToString(*quoted),
+                     ", requested ", PcrSelectionToString(requested)));
   }
   return absl::OkStatus();
 }
@@ -287,6 +286,9 @@ absl::Status CheckPcrDigest(const TPMS_ATTEST& attest,
                             const PcrValues& values, TPMI_ALG_HASH hash,
                             PcrValues* selected, std::string* digest) {
   selected->clear();
+  // The selected values in selection order, as TPM2_Quote hashes them.
+  std::string concat;
+  concat.reserve(kMaxPcrs * 64);
   for (const auto& bank : selection) {
     size_t size = DigestSize(bank.hash);
     auto have = values.find(bank.hash);
@@ -309,23 +311,27 @@ absl::Status CheckPcrDigest(const TPMS_ATTEST& attest,
             absl::StrFormat("%s PCR %d value is %d bytes, want %d",
                             HashAlgName(bank.hash), i, value->size(), size));
       }
-      out.emplace(i, *value);
+      concat += *value;
+      out.emplace_hint(out.end(), i, *value);
     }
   }
-  auto computed = ComputePcrDigest(selection, *selected, hash);
-  if (!computed.ok()) return computed.status();
+  unsigned char computed[EVP_MAX_MD_SIZE];
+  unsigned int computed_len = 0;
+  absl::Status hashed = DigestInto(hash, concat, computed, &computed_len);
+  if (!hashed.ok()) return hashed;
+  absl::string_view want(reinterpret_cast<const char*>(computed), computed_len);
   absl::string_view quoted(
       reinterpret_cast<const char*>(attest.attested.quote.pcrDigest.buffer),
       attest.attested.quote.pcrDigest.size);
-  if (quoted != *computed) {
+  if (quoted != want) {
     return ReasonError(
         v1::PCR_DIGEST_MISMATCH,
         absl::StrCat("PCR values hash to ", HashAlgName(hash), ":",
-                     HexEncode(*computed), " but the quote holds ",
+                     HexEncode(want), " but the quote holds ",
                      HexEncode(quoted),
                      " (PCRs changed after the quote, or wrong values)"));
   }
-  *digest = *std::move(computed);
+  digest->assign(want.data(), want.size());
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include "common/ossl.h"
 #include "common/reason.h"
 #include "common/tpm_alg.h"
+#include "verifier/quote/digest.h"
 #include "verifier/quote/quote_checks.h"
 
 namespace vtpm::verifier {
@@ -32,9 +33,9 @@ absl::Status EcdsaToDer(const PreparedAk& ak, const TPMS_SIGNATURE_ECC& ecc,
   size_t max = ak.ecc_scalar_size();
   if (ecc.signatureR.size == 0 || ecc.signatureS.size == 0 ||
       ecc.signatureR.size > max || ecc.signatureS.size > max) {
-    return BadSignature(absl::StrFormat(
-        "ECDSA r/s of %d/%d bytes for a %d-bit curve", ecc.signatureR.size,
-        ecc.signatureS.size, ak.bits()));
+    return BadSignature(
+        absl::StrFormat("ECDSA r/s of %d/%d bytes for a %d-bit curve",
+                        ecc.signatureR.size, ecc.signatureS.size, ak.bits()));
   }
   EcdsaSigPtr sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(ecc.signatureR.buffer, ecc.signatureR.size, nullptr);
@@ -57,24 +58,21 @@ absl::Status EcdsaToDer(const PreparedAk& ak, const TPMS_SIGNATURE_ECC& ecc,
 
 absl::Status CheckSignature(const PreparedAk& ak, const TPMT_SIGNATURE& sig,
                             absl::string_view attest) {
-  auto md = EvpMdForTpmAlg(SignatureHash(sig));
-  if (!md.ok()) return BadSignature(md.status().message());
+  const EVP_MD* md = FetchedMd(SignatureHash(sig));
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (EVP_Digest(attest.data(), attest.size(), digest, &digest_len, *md,
-                 nullptr) != 1) {
-    return OsslError("EVP_Digest");
-  }
+  absl::Status hashed =
+      DigestInto(SignatureHash(sig), attest, digest, &digest_len);
+  if (!hashed.ok()) return hashed;
 
   const unsigned char* sig_bytes = nullptr;
   size_t sig_len = 0;
   std::string der;
-  int padding = 0;
+  int padding = 0;  // RSA: PKCS#1 v1.5 is OpenSSL's default
   switch (sig.sigAlg) {
     case TPM2_ALG_RSASSA:
       sig_bytes = sig.signature.rsassa.sig.buffer;
       sig_len = sig.signature.rsassa.sig.size;
-      padding = RSA_PKCS1_PADDING;
       break;
     case TPM2_ALG_RSAPSS:
       sig_bytes = sig.signature.rsapss.sig.buffer;
@@ -96,25 +94,21 @@ absl::Status CheckSignature(const PreparedAk& ak, const TPMT_SIGNATURE& sig,
 
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, ak.evp(), nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), *md) != 1) {
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
     return OsslError("EVP_PKEY_verify_init");
   }
-  if (padding != 0 &&
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) {
+  if (padding != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) {
     return OsslError("EVP_PKEY_CTX_set_rsa_padding");
   }
   if (padding == RSA_PKCS1_PSS_PADDING &&
-      (EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) !=
-           1 ||
-       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), *md) != 1)) {
+      (EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) != 1 ||
+       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1)) {
     return OsslError("EVP_PKEY_CTX_set_rsa_pss_saltlen");
   }
-  if (EVP_PKEY_verify(ctx.get(), sig_bytes, sig_len, digest, digest_len) !=
-      1) {
-    return BadSignature(absl::StrCat(
-        "quote signature does not verify with the AK (", HashAlgName(
-            SignatureHash(sig)),
-        ")"));
+  if (EVP_PKEY_verify(ctx.get(), sig_bytes, sig_len, digest, digest_len) != 1) {
+    return BadSignature(
+        absl::StrCat("quote signature does not verify with the AK (",
+                     HashAlgName(SignatureHash(sig)), ")"));
   }
   return absl::OkStatus();
 }

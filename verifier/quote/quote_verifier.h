@@ -69,8 +69,7 @@ namespace vtpm::verifier {
 
 // Largest TPMS_ATTEST accepted: the TPM2B_ATTEST buffer size (the TSS
 // defines it as sizeof(TPMS_ATTEST), 2304 bytes).
-inline constexpr size_t kMaxAttestSize =
-    sizeof(TPM2B_ATTEST::attestationData);
+inline constexpr size_t kMaxAttestSize = sizeof(TPM2B_ATTEST::attestationData);
 // Largest TPMT_SIGNATURE accepted (an RSA-4096 one is 518 bytes).
 inline constexpr size_t kMaxSignatureSize = 1024;
 
