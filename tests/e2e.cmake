@@ -4,3 +4,7 @@ target_link_libraries(vtpm_e2e_fixture PUBLIC vtpm_test_harness
 vtpm_add_test(NAME e2e_attestation_test
   SOURCES e2e/attestation_test.cc
   LIBS vtpm_e2e_fixture)
+vtpm_add_test(NAME e2e_binaries_test
+  SOURCES e2e/binaries_test.cc
+  LIBS vtpm_e2e_fixture)
+add_dependencies(e2e_binaries_test vtpm-attest-agent vtpm-attest-verifier vtpm_attest_cli)

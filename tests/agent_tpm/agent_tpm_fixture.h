@@ -43,6 +43,21 @@ class AgentTpmTest : public ::testing::Test {
     auto tpm = testing::Swtpm::Start(dir_.Sub("tpm"), *ca_, opts);
     ASSERT_TRUE(tpm.ok()) << tpm.status();
     tpm_ = std::move(*tpm);
+    ASSERT_NO_FATAL_FAILURE(WaitUntilServing());
+  }
+
+  // Stops and starts swtpm on its state (a reboot: PCRs reset, new PCR
+  // allocation in effect).
+  void RestartTpm() {
+    ASSERT_OK(tpm_->Restart());
+    ASSERT_NO_FATAL_FAILURE(WaitUntilServing());
+  }
+
+  // Connects once (then disconnects) so that tpm2-tools, which do not
+  // retry, find swtpm accepting connections.
+  void WaitUntilServing() {
+    auto ctx = Open();
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
   }
 
   // Opens the swtpm. The harness returns as soon as swtpm's socket files

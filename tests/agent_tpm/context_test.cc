@@ -50,7 +50,7 @@ TEST_F(AgentTpmTest, FactsMatchTpm2Getcap) {
 TEST_F(AgentTpmTest, FactsListEveryAllocatedBank) {
   ASSERT_NO_FATAL_FAILURE(StartTpm());
   ASSERT_OK(Tool({"tpm2_pcrallocate", "sha1:all+sha256:all"}));
-  ASSERT_OK(tpm_->Restart());
+  ASSERT_NO_FATAL_FAILURE(RestartTpm());
   ASSERT_OK_AND_ASSIGN(TpmContext ctx, Open());
   ASSERT_OK_AND_ASSIGN(auto facts, ReadTpmFacts(ctx));
   EXPECT_THAT(facts.pcr_banks(),

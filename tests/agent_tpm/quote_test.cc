@@ -161,7 +161,7 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, QuoteAlgTest,
 TEST_F(QuoteTest, FortyEightPcrsAcrossTwoBanks) {
   ASSERT_NO_FATAL_FAILURE(StartTpm());
   ASSERT_OK(Tool({"tpm2_pcrallocate", "sha1:all+sha256:all"}));
-  ASSERT_OK(tpm_->Restart());
+  ASSERT_NO_FATAL_FAILURE(RestartTpm());
   ASSERT_NO_FATAL_FAILURE(Load(AkAlgorithm::kEccP256));
   // Make the values distinct so that a misplaced one would show.
   for (uint32_t p : {0u, 7u, 8u, 15u, 16u, 23u}) {

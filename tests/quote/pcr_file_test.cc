@@ -78,6 +78,9 @@ class PcrFileTpmTest : public ::testing::Test {
     delete ak_;
     delete tpm_;
     delete dir_;
+    ak_ = nullptr;
+    tpm_ = nullptr;
+    dir_ = nullptr;
   }
 
   static testing::TempDir* dir_;

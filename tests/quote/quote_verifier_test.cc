@@ -76,6 +76,8 @@ class QuoteVerifierTest : public ::testing::Test {
     aks_->clear();
     delete tpm_;
     delete dir_;
+    tpm_ = nullptr;  // a derived suite (ResignTest) makes its own
+    dir_ = nullptr;
   }
 
   // An AK by tpm2_createak, made once per suite.

@@ -67,6 +67,9 @@ class VerifyQuoteCliTest : public ::testing::Test {
     delete ecc_;
     delete tpm_;
     delete dir_;
+    ecc_ = nullptr;
+    tpm_ = nullptr;
+    dir_ = nullptr;
   }
 
   // Runs `vtpm-attest verify-quote` on a quote's files.
