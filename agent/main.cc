@@ -274,6 +274,9 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // tpm2-tss logs to stderr by itself; the agent reports errors with
+  // context instead. TSS2_LOG set by the user still wins.
+  setenv("TSS2_LOG", "all+NONE", /*overwrite=*/0);
   if (argc < 2) {
     Usage();
     return kExitError;

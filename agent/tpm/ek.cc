@@ -114,6 +114,70 @@ absl::Status ReadChain(TpmContext& ctx, const std::vector<TPM2_HANDLE>& nv,
   return absl::OkStatus();
 }
 
+// Fills `ek` for `slot`: its certificate when `has_cert`, then the
+// persistent EK if it is the right key, else the template EK.
+absl::Status LoadEkAt(TpmContext& ctx, const EkSlot& slot, bool has_cert,
+                      Ek& ek) {
+  ek.algorithm = slot.alg;
+  X509Ptr cert;
+  if (has_cert) {
+    const std::string where =
+        absl::StrFormat("EK certificate at NV 0x%08x", slot.cert_index);
+    ASSIGN_OR_RETURN(std::string data, ReadNvIndex(ctx, slot.cert_index));
+    auto der = TrimToDerCertificate(data);
+    if (!der.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", der.status().message()));
+    }
+    ASSIGN_OR_RETURN(cert, ParseDerCertificate(*der));
+    ek.cert_der = *std::move(der);
+    ek.cert_nv_index = slot.cert_index;
+  }
+  EVP_PKEY* cert_key = cert ? X509_get0_pubkey(cert.get()) : nullptr;
+  if (cert && cert_key == nullptr) {
+    return OsslError("EK certificate public key",
+                     absl::StatusCode::kInvalidArgument);
+  }
+  // Whether `pub` is the EK we look for.
+  auto is_our_ek = [&](const TPMT_PUBLIC& pub) {
+    if (cert_key == nullptr) return MatchesEkTemplate(pub, slot.tmpl);
+    auto match = PublicMatchesEvp(pub, cert_key);
+    return match.ok() && *match;  // not ok: another key type
+  };
+
+  ASSIGN_OR_RETURN(auto persistent,
+                   ListHandles(ctx, slot.persistent, slot.persistent));
+  if (!persistent.empty()) {
+    ASSIGN_OR_RETURN(LoadedKey key, ReadPersistent(ctx, slot.persistent));
+    if (is_our_ek(key.pub.publicArea)) {
+      ek.handle = std::move(key.handle);
+      ek.pub = key.pub;
+      ek.persistent_handle = slot.persistent;
+      return absl::OkStatus();
+    }
+    ek.notes.push_back(absl::StrFormat(
+        "the persistent key at 0x%08x is not %s; using the EK created from "
+        "template %s",
+        slot.persistent,
+        has_cert ? "the key of the EK certificate" : "a default-template EK",
+        EkTemplateName(slot.tmpl)));
+  }
+  ASSIGN_OR_RETURN(LoadedKey key, CreateFromTemplate(ctx, slot.tmpl));
+  if (!is_our_ek(key.pub.publicArea)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the EK certificate at NV 0x%08x does not certify this TPM's EK: "
+        "its public key equals neither the persistent key at 0x%08x (%s) "
+        "nor the key TPM2_CreatePrimary makes from the TCG default template "
+        "%s",
+        slot.cert_index, slot.persistent,
+        persistent.empty() ? "absent" : "different",
+        EkTemplateName(slot.tmpl)));
+  }
+  ek.handle = std::move(key.handle);
+  ek.pub = key.pub;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const char* EkAlgorithmName(EkAlgorithm alg) {
@@ -133,90 +197,39 @@ const char* EkAlgorithmName(EkAlgorithm alg) {
 absl::StatusOr<Ek> LoadEk(TpmContext& ctx, EkAlgorithm alg) {
   ASSIGN_OR_RETURN(std::vector<TPM2_HANDLE> nv,
                    ListHandles(ctx, kEkNvFirst, kChainLast));
-
-  const EkSlot* slot = nullptr;
-  bool has_cert = false;
+  Ek ek;
+  bool done = false;
   for (const EkSlot& s : kSlots) {
     if ((alg == EkAlgorithm::kAuto || s.alg == alg) &&
         Contains(nv, s.cert_index)) {
-      slot = &s;
-      has_cert = true;
+      RETURN_IF_ERROR(LoadEkAt(ctx, s, /*has_cert=*/true, ek));
+      done = true;
       break;
     }
   }
-  if (slot == nullptr) {
+  if (!done) {
+    // No certificate: the first default template of the algorithm; for
+    // kAuto RSA-2048 (L-1), or ECC P-256 (L-2) on a TPM without RSA.
+    const EkSlot* first = nullptr;
     for (const EkSlot& s : kSlots) {
       if (alg == EkAlgorithm::kAuto || s.alg == alg) {
-        slot = &s;
+        first = &s;
         break;
       }
     }
-  }
-
-  Ek ek;
-  ek.algorithm = slot->alg;
-  X509Ptr cert;
-  if (has_cert) {
-    const std::string where =
-        absl::StrFormat("EK certificate at NV 0x%08x", slot->cert_index);
-    ASSIGN_OR_RETURN(std::string data, ReadNvIndex(ctx, slot->cert_index));
-    auto der = TrimToDerCertificate(data);
-    if (!der.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": ", der.status().message()));
+    absl::Status st = LoadEkAt(ctx, *first, /*has_cert=*/false, ek);
+    if (!st.ok() && alg == EkAlgorithm::kAuto && !absl::IsUnavailable(st) &&
+        !absl::IsFailedPrecondition(st)) {
+      ek = Ek();
+      ek.notes.push_back(
+          absl::StrCat("no RSA EK (", st.message(), "); using ECC P-256"));
+      for (const EkSlot& s : kSlots) {
+        if (s.tmpl == EkTemplateId::kL2EccP256) {
+          st = LoadEkAt(ctx, s, /*has_cert=*/false, ek);
+        }
+      }
     }
-    ASSIGN_OR_RETURN(cert, ParseDerCertificate(*der));
-    ek.cert_der = *std::move(der);
-    ek.cert_nv_index = slot->cert_index;
-  }
-  EVP_PKEY* cert_key = cert ? X509_get0_pubkey(cert.get()) : nullptr;
-  if (cert && cert_key == nullptr) {
-    return OsslError("EK certificate public key",
-                     absl::StatusCode::kInvalidArgument);
-  }
-  // Whether `pub` is the EK we look for.
-  auto is_our_ek = [&](const TPMT_PUBLIC& pub) -> absl::StatusOr<bool> {
-    if (cert_key == nullptr) return MatchesEkTemplate(pub, slot->tmpl);
-    auto match = PublicMatchesEvp(pub, cert_key);
-    if (!match.ok()) return false;  // another key type
-    return *match;
-  };
-
-  ASSIGN_OR_RETURN(auto persistent,
-                   ListHandles(ctx, slot->persistent, slot->persistent));
-  bool found = false;
-  if (!persistent.empty()) {
-    ASSIGN_OR_RETURN(LoadedKey key, ReadPersistent(ctx, slot->persistent));
-    ASSIGN_OR_RETURN(bool ours, is_our_ek(key.pub.publicArea));
-    if (ours) {
-      ek.handle = std::move(key.handle);
-      ek.pub = key.pub;
-      ek.persistent_handle = slot->persistent;
-      found = true;
-    } else {
-      ek.notes.push_back(absl::StrFormat(
-          "the persistent key at 0x%08x is not %s; using the EK created from "
-          "template %s",
-          slot->persistent,
-          has_cert ? "the key of the EK certificate" : "a default-template EK",
-          EkTemplateName(slot->tmpl)));
-    }
-  }
-  if (!found) {
-    ASSIGN_OR_RETURN(LoadedKey key, CreateFromTemplate(ctx, slot->tmpl));
-    ASSIGN_OR_RETURN(bool ours, is_our_ek(key.pub.publicArea));
-    if (!ours) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "the EK certificate at NV 0x%08x does not certify this TPM's EK: "
-          "its public key equals neither the persistent key at 0x%08x (%s) "
-          "nor the key TPM2_CreatePrimary makes from the TCG default template "
-          "%s",
-          slot->cert_index, slot->persistent,
-          persistent.empty() ? "absent" : "different",
-          EkTemplateName(slot->tmpl)));
-    }
-    ek.handle = std::move(key.handle);
-    ek.pub = key.pub;
+    RETURN_IF_ERROR(st);
   }
   ASSIGN_OR_RETURN(ek.name, ComputeName(ek.pub.publicArea));
   RETURN_IF_ERROR(ReadChain(ctx, nv, ek));

@@ -52,7 +52,8 @@ struct Ek {
 // 0x01c00002 (low range) or 0x01c00012 (high), ECC P-256 at 0x01c0000a or
 // 0x01c00014, ECC P-384 at 0x01c00016. kAuto takes the first algorithm
 // with a certificate, in the order RSA-2048, ECC P-384, ECC P-256, and
-// RSA-2048 without certificate when there is none.
+// RSA-2048 without certificate when there is none (ECC P-256 when the TPM
+// cannot make an RSA EK; `notes` then says why).
 //
 // The EK: the persistent key at the handle that goes with the certificate
 // index (0x81010001 RSA low, 0x81010002 ECC low, 0x810100NN for the high

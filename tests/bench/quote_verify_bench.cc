@@ -135,15 +135,21 @@ class RatioReporter : public benchmark::ConsoleReporter {
   RatioReporter() : ConsoleReporter(OO_Tabular) {}  // no colour codes
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
-      if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-      auto& [sum, n] = times_[run.run_name.function_name];
-      sum += run.GetAdjustedCPUTime();
-      ++n;
+      if (run.error_occurred) continue;
+      const std::string& name = run.run_name.function_name;
+      if (run.run_type == Run::RT_Iteration) {
+        auto& [sum, n] = times_[name];
+        sum += run.GetAdjustedCPUTime();
+        ++n;
+      } else if (run.aggregate_name == "mean") {
+        means_[name] = run.GetAdjustedCPUTime();
+      }
     }
     ConsoleReporter::ReportRuns(runs);
   }
   // Mean CPU time per iteration in ns, or 0 if the benchmark did not run.
   double Time(const std::string& name) const {
+    if (auto m = means_.find(name); m != means_.end()) return m->second;
     auto it = times_.find(name);
     return it == times_.end() || it->second.second == 0
                ? 0
@@ -152,6 +158,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, std::pair<double, int>> times_;
+  std::map<std::string, double> means_;
 };
 
 int Main(int argc, char** argv) {

@@ -19,8 +19,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string Bin(const std::string& rel) {
-  const char* dir = getenv("VTPM_BINARY_DIR");
-  return std::string(dir ? dir : ".") + "/" + rel;
+  return BinaryDir() + "/" + rel;
 }
 
 class BinariesTest : public E2eTest {

@@ -126,6 +126,16 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string SourceDir() {
+  const char* env = getenv("VTPM_SOURCE_DIR");
+  return env ? env : VTPM_SOURCE_DIR_DEFAULT;
+}
+
+std::string BinaryDir() {
+  const char* env = getenv("VTPM_BINARY_DIR");
+  return env ? env : VTPM_BINARY_DIR_DEFAULT;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot read " + path);

@@ -51,6 +51,11 @@ class TempDir {
   std::string path_;
 };
 
+// The source tree and the build tree of this build (compiled in; the
+// environment variables VTPM_SOURCE_DIR / VTPM_BINARY_DIR override them).
+std::string SourceDir();
+std::string BinaryDir();
+
 // Whole-file helpers; tests abort on failure through the Status.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 absl::Status WriteFile(const std::string& path, const std::string& data);

@@ -1,9 +1,12 @@
 #include "tests/harness/swtpm.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -11,6 +14,20 @@
 #include "common/status_macros.h"
 
 namespace vtpm::testing {
+namespace {
+
+bool CanConnect(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<TestCa>> TestCa::Create(const std::string& dir) {
   std::unique_ptr<TestCa> ca(new TestCa(dir));
@@ -80,9 +97,13 @@ absl::Status Swtpm::Launch() {
                  "--ctrl", "type=unixio,path=" + ctrl, "--flags",
                  "not-need-init,startup-clear"},
                 log_));
+  // The socket file appears a moment before swtpm accepts: wait until a
+  // connection to the control socket succeeds (swtpm serves one client at
+  // a time, so the probe connection is closed at once).
   for (int i = 0; i < 500; ++i) {
     struct stat st;
-    if (stat(socket_.c_str(), &st) == 0 && stat(ctrl.c_str(), &st) == 0) {
+    if (stat(socket_.c_str(), &st) == 0 && stat(ctrl.c_str(), &st) == 0 &&
+        CanConnect(ctrl)) {
       return absl::OkStatus();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -24,18 +24,9 @@ using ::vtpm::testing::WriteFile;
 
 constexpr char kPcrs07[] = "sha256:0,1,2,3,4,5,6,7";
 
-// $VTPM_BINARY_DIR/verifier/cli/vtpm-attest. Without VTPM_BINARY_DIR, the
-// build directory is taken to be the parent of this test's directory
-// (build/tests/quote_cli_test).
+// The vtpm-attest binary of this build.
 std::string Binary() {
-  const char* dir = std::getenv("VTPM_BINARY_DIR");
-  std::string build = dir != nullptr
-                          ? dir
-                          : std::filesystem::read_symlink("/proc/self/exe")
-                                .parent_path()
-                                .parent_path()
-                                .string();
-  return build + "/verifier/cli/vtpm-attest";
+  return vtpm::testing::BinaryDir() + "/verifier/cli/vtpm-attest";
 }
 
 class VerifyQuoteCliTest : public ::testing::Test {

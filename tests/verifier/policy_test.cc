@@ -115,9 +115,7 @@ TEST(PolicyTest, EvaluatesFamilyModelAndPcrs) {
 }
 
 TEST(PolicyTest, ShippedPoliciesLoad) {
-  const char* src = getenv("VTPM_SOURCE_DIR");
-  ASSERT_NE(src, nullptr);
-  auto set = PolicySet::LoadDirectory(std::string(src) + "/policies");
+  auto set = PolicySet::LoadDirectory(testing::SourceDir() + "/policies");
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_NE(set->Find("default"), nullptr);
 }
