@@ -111,6 +111,16 @@ absl::StatusOr<TPM2B_PUBLIC> ParsePublic(absl::string_view bytes) {
         absl::StrFormat("TPM2B_PUBLIC has %d trailing bytes",
                         bytes.size() - offset));
   }
+  // tss2-mu does not check the size field against the area it read.
+  if (pub.size == 0) {
+    return absl::InvalidArgumentError("TPM2B_PUBLIC is empty");
+  }
+  if (pub.size != offset - 2) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("TPM2B_PUBLIC size field says %d bytes, the public "
+                        "area is %d",
+                        pub.size, offset - 2));
+  }
   return pub;
 }
 

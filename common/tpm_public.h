@@ -14,7 +14,8 @@
 namespace vtpm {
 
 // Unmarshals a TPM2B_PUBLIC (TPM wire format, with size prefix). The whole
-// input must be consumed; the inner size must match. Errors are
+// input must be consumed; the size field must be non-zero and equal the
+// length of the public area that follows. Errors are
 // InvalidArgument and say what was wrong.
 absl::StatusOr<TPM2B_PUBLIC> ParsePublic(absl::string_view tpm2b_public);
 

@@ -3,6 +3,7 @@ add_library(vtpm_verifier_core STATIC
   policy/policy.cc
   store/sqlite_store.cc
   service/hello_checks.cc
+  service/prepared_ak_cache.cc
   service/attestation_service.cc
 )
 target_include_directories(vtpm_verifier_core PUBLIC ${PROJECT_SOURCE_DIR})

@@ -83,6 +83,11 @@ TEST(TpmPublicParseTest, RejectsTruncatedAndTrailingBytes) {
   EXPECT_TRUE(ParsePublic(*bytes).ok());
   EXPECT_FALSE(ParsePublic(*bytes + "x").ok());
   EXPECT_FALSE(ParsePublic(bytes->substr(0, bytes->size() - 1)).ok());
+  // A size field that disagrees with the area, and an empty TPM2B.
+  std::string lying = *bytes;
+  lying[1] = static_cast<char>(lying[1] - 1);
+  EXPECT_FALSE(ParsePublic(lying).ok());
+  EXPECT_FALSE(ParsePublic(std::string("\x00\x00", 2)).ok());
   // An all-zero point is not a valid key.
   EXPECT_FALSE(PublicToEvp(pub.publicArea).ok());
 }

@@ -64,7 +64,8 @@ AttestationService::AttestationService(TrustStore trust, PolicySet policies,
       policies_(std::move(policies)),
       store_(std::move(store)),
       options_(options),
-      nonces_(absl::Seconds(options.nonce_ttl.count())) {}
+      nonces_(absl::Seconds(options.nonce_ttl.count())),
+      prepared_aks_(options.prepared_ak_cache_size) {}
 
 AttestationService::~AttestationService() = default;
 
@@ -170,7 +171,8 @@ absl::Status AttestationSession::HandleHello(
 
   // 5. The AK is a restricted signing key whose name is what it claims.
   ASSIGN_OR_RETURN(ak_public_, VerifyAkPublic(hello.ak()));
-  ASSIGN_OR_RETURN(prepared_ak_, PreparedAk::FromPublic(ak_public_));
+  ASSIGN_OR_RETURN(prepared_ak_, service_->prepared_aks_.Get(
+                                     hello.ak().public_area(), ak_public_));
 
   // 6. Remember the identity; challenge the AK unless this very AK was
   //    already proven to live on this EK's TPM.

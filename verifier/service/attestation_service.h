@@ -20,6 +20,7 @@
 #include "verifier/policy/policy.h"
 #include "verifier/quote/nonce_store.h"
 #include "verifier/quote/prepared_ak.h"
+#include "verifier/service/prepared_ak_cache.h"
 #include "verifier/store/store.h"
 #include "vtpm_attest/v1/attest.pb.h"
 
@@ -30,6 +31,8 @@ struct ServiceOptions {
   std::chrono::seconds nonce_ttl{120};
   // Seconds between quotes in daemon mode when the policy names none.
   uint32_t default_quote_interval_seconds = 300;
+  // AKs kept in OpenSSL form between sessions.
+  size_t prepared_ak_cache_size = 50000;
 };
 
 class AttestationSession;
@@ -54,6 +57,7 @@ class AttestationService {
   std::unique_ptr<Store> store_;
   ServiceOptions options_;
   NonceStore nonces_;
+  PreparedAkCache prepared_aks_;
 };
 
 // One agent's conversation. Not thread-safe: one stream drives it.
