@@ -71,8 +71,8 @@ absl::StatusOr<vtpm_attest::v1::Verdict> RunStream(
   grpc::Status st = stream->Finish();
   if (last.has_value()) return *last;
   if (!st.ok()) return FromGrpc(st, absl::StrCat("verifier ", o.verifier));
-  return absl::UnavailableError(
-      absl::StrCat("verifier ", o.verifier, " closed the stream without a verdict"));
+  return absl::UnavailableError(absl::StrCat(
+      "verifier ", o.verifier, " closed the stream without a verdict"));
 }
 
 }  // namespace
@@ -84,10 +84,9 @@ absl::StatusOr<vtpm_attest::v1::Verdict> AttestOnce(Attestor& attestor,
   return RunStream(attestor, o, vtpm_attest::v1::Hello::MODE_ONCE, &ctx, {});
 }
 
-void RunDaemon(Attestor& attestor, const ClientOptions& o,
-               const std::atomic<bool>& stop,
-               const std::function<void(const vtpm_attest::v1::Verdict&)>&
-                   on_verdict) {
+void RunDaemon(
+    Attestor& attestor, const ClientOptions& o, const std::atomic<bool>& stop,
+    const std::function<void(const vtpm_attest::v1::Verdict&)>& on_verdict) {
   Backoff backoff(std::chrono::seconds(1), std::chrono::minutes(5));
   while (!stop) {
     grpc::ClientContext ctx;

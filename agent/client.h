@@ -29,10 +29,10 @@ absl::StatusOr<vtpm_attest::v1::Verdict> AttestOnce(
 // Daemon mode: keeps a stream open and answers every challenge; reconnects
 // with exponential backoff and jitter when the stream ends, until `stop`
 // becomes true. `on_verdict` is called for every verdict received.
-void RunDaemon(Attestor& attestor, const ClientOptions& options,
-               const std::atomic<bool>& stop,
-               const std::function<void(const vtpm_attest::v1::Verdict&)>&
-                   on_verdict);
+void RunDaemon(
+    Attestor& attestor, const ClientOptions& options,
+    const std::atomic<bool>& stop,
+    const std::function<void(const vtpm_attest::v1::Verdict&)>& on_verdict);
 
 }  // namespace vtpm::agent
 

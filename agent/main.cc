@@ -11,8 +11,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <boost/program_options.hpp>
 #include <atomic>
+#include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -27,8 +27,8 @@
 #include "agent/tpm/quote.h"
 #include "agent/version.h"
 #include "common/hex.h"
-#include "common/reason.h"
 #include "common/pcr_selection.h"
+#include "common/reason.h"
 #include "common/tpm2tools/pcr_file.h"
 #include "common/tpm_public.h"
 #include "google/protobuf/util/json_util.h"
@@ -61,43 +61,55 @@ struct Common {
 
 po::options_description CommonOptions(Common* c) {
   po::options_description o("Agent options (also read from --config, INI)");
-  o.add_options()
-      ("tcti", po::value(&c->tcti),
-       "TPM TCTI, e.g. device:/dev/tpmrm0 or swtpm:path=SOCK (default: "
-       "device:/dev/tpmrm0, then device:/dev/tpm0)")
-      ("state-dir", po::value(&c->state_dir)->default_value("/var/lib/vtpm-attest"),
-       "where the AK blobs are kept")
-      ("ek-algorithm", po::value(&c->ek_alg)->default_value("auto"),
-       "auto|rsa2048|ecc-p256|ecc-p384")
-      ("ak-algorithm", po::value(&c->ak_alg)->default_value("ecc-p256"),
-       "ecc-p256 (ECDSA-SHA256) or rsa2048 (RSASSA-SHA256)")
-      ("label", po::value(&c->labels)->composing(),
-       "KEY=VALUE label sent to the verifier (repeatable)")
-      ("verifier", po::value(&c->verifier), "verifier address host:port")
-      ("ca-cert", po::value(&c->ca_cert)->default_value("/etc/vtpm-attest/verifier-ca.pem"),
-       "PEM CA bundle that signed the verifier's TLS certificate")
-      ("tls-server-name", po::value(&c->tls_server_name),
-       "name to expect in the verifier's certificate (default: host part of --verifier)")
-      ("timeout", po::value(&c->timeout)->default_value(120),
-       "seconds for one attestation (attest --once)")
-      ("json", po::bool_switch(&c->json), "print verdicts as JSON");
+  o.add_options()(
+      "tcti", po::value(&c->tcti),
+      "TPM TCTI, e.g. device:/dev/tpmrm0 or swtpm:path=SOCK (default: "
+      "device:/dev/tpmrm0, then device:/dev/tpm0)")(
+      "state-dir",
+      po::value(&c->state_dir)->default_value("/var/lib/vtpm-attest"),
+      "where the AK blobs are kept")(
+      "ek-algorithm", po::value(&c->ek_alg)->default_value("auto"),
+      "auto|rsa2048|ecc-p256|ecc-p384")(
+      "ak-algorithm", po::value(&c->ak_alg)->default_value("ecc-p256"),
+      "ecc-p256 (ECDSA-SHA256) or rsa2048 (RSASSA-SHA256)")(
+      "label", po::value(&c->labels)->composing(),
+      "KEY=VALUE label sent to the verifier (repeatable)")(
+      "verifier", po::value(&c->verifier), "verifier address host:port")(
+      "ca-cert",
+      po::value(&c->ca_cert)->default_value("/etc/vtpm-attest/verifier-ca.pem"),
+      "PEM CA bundle that signed the verifier's TLS certificate")(
+      "tls-server-name", po::value(&c->tls_server_name),
+      "name to expect in the verifier's certificate (default: host part of "
+      "--verifier)")("timeout", po::value(&c->timeout)->default_value(120),
+                     "seconds for one attestation (attest --once)")(
+      "json", po::bool_switch(&c->json), "print verdicts as JSON");
   return o;
 }
 
-absl::StatusOr<vtpm::agent::AttestorOptions> ToAttestorOptions(const Common& c) {
+absl::StatusOr<vtpm::agent::AttestorOptions> ToAttestorOptions(
+    const Common& c) {
   vtpm::agent::AttestorOptions o;
   o.tcti = c.tcti;
   o.state_dir = c.state_dir;
-  if (c.ek_alg == "auto") o.ek_algorithm = EkAlgorithm::kAuto;
-  else if (c.ek_alg == "rsa2048") o.ek_algorithm = EkAlgorithm::kRsa2048;
-  else if (c.ek_alg == "ecc-p256") o.ek_algorithm = EkAlgorithm::kEccP256;
-  else if (c.ek_alg == "ecc-p384") o.ek_algorithm = EkAlgorithm::kEccP384;
-  else return absl::InvalidArgumentError("unknown --ek-algorithm " + c.ek_alg);
-  if (c.ak_alg == "ecc-p256") o.ak_algorithm = AkAlgorithm::kEccP256;
-  else if (c.ak_alg == "rsa2048") o.ak_algorithm = AkAlgorithm::kRsa2048;
-  else return absl::InvalidArgumentError("unknown --ak-algorithm " + c.ak_alg);
+  if (c.ek_alg == "auto")
+    o.ek_algorithm = EkAlgorithm::kAuto;
+  else if (c.ek_alg == "rsa2048")
+    o.ek_algorithm = EkAlgorithm::kRsa2048;
+  else if (c.ek_alg == "ecc-p256")
+    o.ek_algorithm = EkAlgorithm::kEccP256;
+  else if (c.ek_alg == "ecc-p384")
+    o.ek_algorithm = EkAlgorithm::kEccP384;
+  else
+    return absl::InvalidArgumentError("unknown --ek-algorithm " + c.ek_alg);
+  if (c.ak_alg == "ecc-p256")
+    o.ak_algorithm = AkAlgorithm::kEccP256;
+  else if (c.ak_alg == "rsa2048")
+    o.ak_algorithm = AkAlgorithm::kRsa2048;
+  else
+    return absl::InvalidArgumentError("unknown --ak-algorithm " + c.ak_alg);
   for (const auto& l : c.labels) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(l, absl::MaxSplits('=', 1));
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(l, absl::MaxSplits('=', 1));
     if (kv.first.empty()) return absl::InvalidArgumentError("bad --label " + l);
     o.labels[kv.first] = kv.second;
   }
@@ -162,9 +174,12 @@ int CmdAttest(int argc, char** argv, bool daemon) {
   bool once = false;
   po::options_description opts = CommonOptions(&c);
   opts.add_options()("help,h", "show this help")(
-      "config", po::value(&c.config)->default_value("/etc/vtpm-attest/agent.conf"),
+      "config",
+      po::value(&c.config)->default_value("/etc/vtpm-attest/agent.conf"),
       "INI config file (missing is fine)");
-  if (!daemon) opts.add_options()("once", po::bool_switch(&once), "one attestation (default)");
+  if (!daemon)
+    opts.add_options()("once", po::bool_switch(&once),
+                       "one attestation (default)");
   po::variables_map vm;
   if (!ParseOptions(argc, argv, opts, &c, &vm)) return kExitError;
   if (c.verifier.empty()) {
@@ -193,17 +208,19 @@ int CmdAttest(int argc, char** argv, bool daemon) {
     }
     PrintVerdict(*verdict, c.json);
     switch (verdict->result()) {
-      case vtpm_attest::v1::RESULT_PASS: return kExitPass;
-      case vtpm_attest::v1::RESULT_FAIL: return kExitFail;
-      default: return kExitError;
+      case vtpm_attest::v1::RESULT_PASS:
+        return kExitPass;
+      case vtpm_attest::v1::RESULT_FAIL:
+        return kExitFail;
+      default:
+        return kExitError;
     }
   }
   signal(SIGINT, [](int) { g_stop = true; });
   signal(SIGTERM, [](int) { g_stop = true; });
-  vtpm::agent::RunDaemon(**attestor, copts, g_stop,
-                         [&](const vtpm_attest::v1::Verdict& v) {
-                           PrintVerdict(v, c.json);
-                         });
+  vtpm::agent::RunDaemon(
+      **attestor, copts, g_stop,
+      [&](const vtpm_attest::v1::Verdict& v) { PrintVerdict(v, c.json); });
   return 0;
 }
 
@@ -212,11 +229,13 @@ int CmdQuote(int argc, char** argv) {
   std::string nonce_hex, pcrs = "sha256:0-7", out;
   po::options_description opts = CommonOptions(&c);
   opts.add_options()("help,h", "show this help")(
-      "config", po::value(&c.config)->default_value("/etc/vtpm-attest/agent.conf"),
+      "config",
+      po::value(&c.config)->default_value("/etc/vtpm-attest/agent.conf"),
       "INI config file (missing is fine)")(
       "nonce", po::value(&nonce_hex)->required(), "qualifying data, hex")(
-      "pcrs", po::value(&pcrs)->default_value(pcrs), "PCR selection, e.g. sha256:0-7")(
-      "out", po::value(&out)->required(), "directory for the evidence files");
+      "pcrs", po::value(&pcrs)->default_value(pcrs),
+      "PCR selection, e.g. sha256:0-7")("out", po::value(&out)->required(),
+                                        "directory for the evidence files");
   po::variables_map vm;
   if (!ParseOptions(argc, argv, opts, &c, &vm)) return kExitError;
   auto fail = [](const absl::Status& s) {
@@ -235,7 +254,8 @@ int CmdQuote(int argc, char** argv) {
   auto platform = vtpm::agent::CreateNativePlatform();
   auto attestor = vtpm::agent::Attestor::Create(*aopts, *platform);
   if (!attestor.ok()) return fail(attestor.status());
-  auto q = vtpm::agent::Quote((*attestor)->tpm(), (*attestor)->ak(), *nonce, *sel);
+  auto q =
+      vtpm::agent::Quote((*attestor)->tpm(), (*attestor)->ak(), *nonce, *sel);
   if (!q.ok()) return fail(q.status());
   auto pcr_file = vtpm::tpm2tools::SerializePcrs(*sel, q->pcrs);
   if (!pcr_file.ok()) return fail(pcr_file.status());
@@ -246,8 +266,10 @@ int CmdQuote(int argc, char** argv) {
   auto ak_pem = vtpm::PublicKeyToPem(ak_key->get());
   if (!ak_pem.ok()) return fail(ak_pem.status());
   const std::pair<const char*, const std::string*> files[] = {
-      {"quote.msg", &q->attest}, {"quote.sig", &q->signature},
-      {"pcrs.bin", &*pcr_file},  {"ak.pub", &*ak_pub},
+      {"quote.msg", &q->attest},
+      {"quote.sig", &q->signature},
+      {"pcrs.bin", &*pcr_file},
+      {"ak.pub", &*ak_pub},
       {"ak.pem", &*ak_pem}};
   for (const auto& [name, data] : files) {
     std::string path = out + "/" + name;
@@ -255,7 +277,8 @@ int CmdQuote(int argc, char** argv) {
     f << *data;
     if (!f) return fail(absl::InternalError("cannot write " + path));
   }
-  std::cout << "wrote quote.msg quote.sig pcrs.bin ak.pub ak.pem to " << out << "\n"
+  std::cout << "wrote quote.msg quote.sig pcrs.bin ak.pub ak.pem to " << out
+            << "\n"
             << "check with: tpm2_checkquote -u " << out << "/ak.pem -m " << out
             << "/quote.msg -s " << out << "/quote.sig -f " << out
             << "/pcrs.bin -g sha256 -q " << nonce_hex << "\n";
@@ -263,12 +286,14 @@ int CmdQuote(int argc, char** argv) {
 }
 
 void Usage() {
-  std::cerr << "usage: vtpm-attest-agent COMMAND [options]\n"
-               "  run                 keep a stream to the verifier, answer every challenge\n"
-               "  attest [--once]     one attestation; exit 0 PASS, 1 FAIL, 2 error\n"
-               "  quote               write a quote in tpm2-tools formats (offline)\n"
-               "  version             print the version\n"
-               "'vtpm-attest-agent COMMAND --help' lists a command's options.\n";
+  std::cerr
+      << "usage: vtpm-attest-agent COMMAND [options]\n"
+         "  run                 keep a stream to the verifier, answer every "
+         "challenge\n"
+         "  attest [--once]     one attestation; exit 0 PASS, 1 FAIL, 2 error\n"
+         "  quote               write a quote in tpm2-tools formats (offline)\n"
+         "  version             print the version\n"
+         "'vtpm-attest-agent COMMAND --help' lists a command's options.\n";
 }
 
 }  // namespace

@@ -207,9 +207,9 @@ absl::StatusOr<PcrValues> PcrValuesFromProto(
             absl::StrCat("PCR index ", index, " out of range"));
       }
       if (value.size() != size) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s PCR %d value is %d bytes, want %d", HashAlgName(h), index,
-            value.size(), size));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s PCR %d value is %d bytes, want %d",
+                            HashAlgName(h), index, value.size(), size));
       }
       dst[index] = value;
     }

@@ -45,9 +45,9 @@ TPML_PCR_SELECTION ToTpml(const PcrSelection& sel);
 absl::StatusOr<PcrSelection> FromTpml(const TPML_PCR_SELECTION& tpml);
 
 // To and from the proto.
-void ToProto(const PcrSelection& sel,
-             google::protobuf::RepeatedPtrField<vtpm_attest::v1::PcrSelection>*
-                 out);
+void ToProto(
+    const PcrSelection& sel,
+    google::protobuf::RepeatedPtrField<vtpm_attest::v1::PcrSelection>* out);
 absl::StatusOr<PcrSelection> FromProto(
     const google::protobuf::RepeatedPtrField<vtpm_attest::v1::PcrSelection>&
         in);

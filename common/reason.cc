@@ -20,7 +20,8 @@ absl::Status ReasonError(ReasonCode code, absl::string_view message) {
   absl::Status s(IsMalformed(code) ? absl::StatusCode::kInvalidArgument
                                    : absl::StatusCode::kFailedPrecondition,
                  message);
-  s.SetPayload(kReasonPayload, absl::Cord(absl::StrCat(static_cast<int>(code))));
+  s.SetPayload(kReasonPayload,
+               absl::Cord(absl::StrCat(static_cast<int>(code))));
   return s;
 }
 
@@ -38,7 +39,8 @@ ReasonCode ReasonOf(const absl::Status& status) {
 absl::Status WithContext(const absl::Status& status,
                          absl::string_view context) {
   if (status.ok()) return status;
-  absl::Status out(status.code(), absl::StrCat(context, ": ", status.message()));
+  absl::Status out(status.code(),
+                   absl::StrCat(context, ": ", status.message()));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     out.SetPayload(url, payload);
   });

@@ -23,10 +23,10 @@ const ::absl::Status& ToStatus(const ::absl::StatusOr<T>& s) {
 
 // Returns the status of `expr` (a Status or StatusOr) from the enclosing
 // function if it is not OK.
-#define RETURN_IF_ERROR(expr)                                          \
-  do {                                                                 \
+#define RETURN_IF_ERROR(expr)                                         \
+  do {                                                                \
     ::absl::Status vtpm_status_ = ::vtpm::internal::ToStatus((expr)); \
-    if (!vtpm_status_.ok()) return vtpm_status_;                       \
+    if (!vtpm_status_.ok()) return vtpm_status_;                      \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, Foo());` assigns the value of a StatusOr or
@@ -56,9 +56,9 @@ inline absl::Status Annotate(const absl::Status& status,
 }  // namespace vtpm
 
 // Like RETURN_IF_ERROR, adding `context` to the message.
-#define RETURN_IF_ERROR_CTX(expr, context)                           \
-  do {                                                               \
-    ::absl::Status vtpm_status_ = ::vtpm::internal::ToStatus((expr)); \
+#define RETURN_IF_ERROR_CTX(expr, context)                                  \
+  do {                                                                      \
+    ::absl::Status vtpm_status_ = ::vtpm::internal::ToStatus((expr));       \
     if (!vtpm_status_.ok()) return ::vtpm::Annotate(vtpm_status_, context); \
   } while (0)
 

@@ -102,14 +102,13 @@ absl::StatusOr<TPM2B_PUBLIC> ParsePublic(absl::string_view bytes) {
       reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &offset,
       &pub);
   if (rc != TSS2_RC_SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "TPM2B_PUBLIC of %d bytes does not unmarshal (rc 0x%x)", bytes.size(),
-        rc));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("TPM2B_PUBLIC of %d bytes does not unmarshal (rc 0x%x)",
+                        bytes.size(), rc));
   }
   if (offset != bytes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("TPM2B_PUBLIC has %d trailing bytes",
-                        bytes.size() - offset));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "TPM2B_PUBLIC has %d trailing bytes", bytes.size() - offset));
   }
   // tss2-mu does not check the size field against the area it read.
   if (pub.size == 0) {

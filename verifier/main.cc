@@ -34,26 +34,28 @@ int main(int argc, char** argv) {
   std::string port_file;
   unsigned quote_interval = 0, nonce_ttl = 0;
   po::options_description opts("vtpm-attest-verifier options");
-  opts.add_options()
-      ("help,h", "show this help")
-      ("config", po::value(&config_file)->default_value("/etc/vtpm-attest/verifier.conf"),
-       "INI file with the same options (command line wins); missing is fine")
-      ("listen", po::value(&cfg.listen)->default_value(cfg.listen),
-       "address to serve agents on (host:port; port 0 picks one)")
-      ("tls-cert", po::value(&cfg.tls_cert), "PEM server certificate (required)")
-      ("tls-key", po::value(&cfg.tls_key), "PEM server private key (required)")
-      ("trust-store", po::value(&cfg.trust_store_dir)->default_value(cfg.trust_store_dir),
-       "directory with one subdirectory of EK CA certificates per platform")
-      ("policy-dir", po::value(&cfg.policy_dir)->default_value(cfg.policy_dir),
-       "directory of *.json policies")
-      ("database", po::value(&cfg.database)->default_value(cfg.database),
-       "SQLite database file")
-      ("quote-interval", po::value(&quote_interval)->default_value(300),
-       "seconds between quotes for daemon agents when the policy names none")
-      ("nonce-ttl", po::value(&nonce_ttl)->default_value(120),
-       "seconds a quote nonce stays valid")
-      ("port-file", po::value(&port_file),
-       "write the port actually bound to this file once listening");
+  opts.add_options()("help,h", "show this help")(
+      "config",
+      po::value(&config_file)->default_value("/etc/vtpm-attest/verifier.conf"),
+      "INI file with the same options (command line wins); missing is fine")(
+      "listen", po::value(&cfg.listen)->default_value(cfg.listen),
+      "address to serve agents on (host:port; port 0 picks one)")(
+      "tls-cert", po::value(&cfg.tls_cert),
+      "PEM server certificate (required)")("tls-key", po::value(&cfg.tls_key),
+                                           "PEM server private key (required)")(
+      "trust-store",
+      po::value(&cfg.trust_store_dir)->default_value(cfg.trust_store_dir),
+      "directory with one subdirectory of EK CA certificates per platform")(
+      "policy-dir", po::value(&cfg.policy_dir)->default_value(cfg.policy_dir),
+      "directory of *.json policies")(
+      "database", po::value(&cfg.database)->default_value(cfg.database),
+      "SQLite database file")(
+      "quote-interval", po::value(&quote_interval)->default_value(300),
+      "seconds between quotes for daemon agents when the policy names none")(
+      "nonce-ttl", po::value(&nonce_ttl)->default_value(120),
+      "seconds a quote nonce stays valid")(
+      "port-file", po::value(&port_file),
+      "write the port actually bound to this file once listening");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);

@@ -28,7 +28,8 @@ class LinuxPlatformTest : public ::testing::Test {
 };
 
 TEST_F(LinuxPlatformTest, ReadsHostFacts) {
-  Put("/sys/class/dmi/id/product_uuid", "4C4C4544-0042-3510-8052-B4C04F4E4B32\n");
+  Put("/sys/class/dmi/id/product_uuid",
+      "4C4C4544-0042-3510-8052-B4C04F4E4B32\n");
   Put("/etc/machine-id", "0123456789abcdef0123456789abcdef\n");
   Put("/proc/sys/kernel/osrelease", "6.1.0-27-cloud-amd64\n");
   auto facts = Make()->ReadHostFacts();
@@ -53,11 +54,13 @@ TEST_F(LinuxPlatformTest, MissingFilesLeaveFieldsEmpty) {
 TEST_F(LinuxPlatformTest, DetectsCrbFromDriverLinkAndTisFromUevent) {
   fs::create_directories(dir_.path() + "/sys/bus/acpi/drivers/tpm_crb");
   fs::create_directories(dir_.path() + "/sys/class/tpm/tpm0/device");
-  fs::create_directory_symlink(dir_.path() + "/sys/bus/acpi/drivers/tpm_crb",
-                               dir_.path() + "/sys/class/tpm/tpm0/device/driver");
+  fs::create_directory_symlink(
+      dir_.path() + "/sys/bus/acpi/drivers/tpm_crb",
+      dir_.path() + "/sys/class/tpm/tpm0/device/driver");
   EXPECT_EQ(Make()->DetectTpmInterface(), vtpm_attest::v1::TPM_INTERFACE_CRB);
   fs::remove(dir_.path() + "/sys/class/tpm/tpm0/device/driver");
-  Put("/sys/class/tpm/tpm0/device/uevent", "DRIVER=tpm_tis\nMODALIAS=acpi:MSFT0101:\n");
+  Put("/sys/class/tpm/tpm0/device/uevent",
+      "DRIVER=tpm_tis\nMODALIAS=acpi:MSFT0101:\n");
   EXPECT_EQ(Make()->DetectTpmInterface(), vtpm_attest::v1::TPM_INTERFACE_TIS);
 }
 

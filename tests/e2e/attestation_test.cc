@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "agent/tpm/quote.h"
 #include "absl/strings/str_cat.h"
+#include "agent/tpm/quote.h"
 #include "common/hex.h"
 #include "common/ossl.h"
 #include "common/pcr_selection.h"
@@ -24,14 +24,14 @@ using vtpm_attest::v1::VerifierMessage;
 namespace v1 = vtpm_attest::v1;
 namespace fs = std::filesystem;
 
-#define EXPECT_VERDICT(run, result_code, ...)                          \
-  do {                                                                 \
-    ASSERT_TRUE((run).verdict.has_value())                             \
+#define EXPECT_VERDICT(run, result_code, ...)                                \
+  do {                                                                       \
+    ASSERT_TRUE((run).verdict.has_value())                                   \
         << "no verdict; stream ended with " << (run).status.error_message(); \
-    EXPECT_EQ((run).verdict->result(), result_code)                    \
-        << (run).verdict->DebugString();                               \
-    EXPECT_THAT(Codes(*(run).verdict), ElementsAre(__VA_ARGS__))       \
-        << (run).verdict->DebugString();                               \
+    EXPECT_EQ((run).verdict->result(), result_code)                          \
+        << (run).verdict->DebugString();                                     \
+    EXPECT_THAT(Codes(*(run).verdict), ElementsAre(__VA_ARGS__))             \
+        << (run).verdict->DebugString();                                     \
   } while (0)
 
 TEST_F(E2eTest, EccAkWithRsaEkPasses) {
@@ -113,8 +113,8 @@ TEST_F(E2eTest, ExpiredEkCertFails) {
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
   time_t now = time(nullptr);
-  auto expired = ReissueEkCert(a->ek().cert_der, *ca_, now - 3 * 86400,
-                               now - 86400);
+  auto expired =
+      ReissueEkCert(a->ek().cert_der, *ca_, now - 3 * 86400, now - 86400);
   ASSERT_TRUE(expired.ok()) << expired.status();
   Tamper t;
   t.hello = [&](Hello* h) { h->mutable_ek()->set_certificate(*expired); };
@@ -237,9 +237,9 @@ TEST_F(E2eTest, PcrExtendedAfterTheQuoteFails) {
   t.to_verifier = [&](AgentMessage* m) {
     if (!m->has_quote_response()) return;
     // Something is measured after the quote; the agent sends PCRs read now.
-    ASSERT_TRUE(agent::ExtendPcr(a->tpm(), 7, TPM2_ALG_SHA256,
-                                 std::string(32, '\x42'))
-                    .ok());
+    ASSERT_TRUE(
+        agent::ExtendPcr(a->tpm(), 7, TPM2_ALG_SHA256, std::string(32, '\x42'))
+            .ok());
     auto now = agent::ReadPcrs(a->tpm(), *ParsePcrSelection("sha256:0-7"));
     ASSERT_TRUE(now.ok()) << now.status();
     PcrValuesToProto(*now, m->mutable_quote_response()->mutable_pcrs());
@@ -274,30 +274,33 @@ TEST_F(E2eTest, PcrValueNotInPolicyFails) {
   ASSERT_NE(a, nullptr);
   auto run = Run(*a);
   EXPECT_VERDICT(run, v1::RESULT_FAIL, v1::POLICY_PCR_MISMATCH);
-  EXPECT_THAT(run.verdict->reasons(0).message(), ::testing::HasSubstr("sha256:7"));
+  EXPECT_THAT(run.verdict->reasons(0).message(),
+              ::testing::HasSubstr("sha256:7"));
 }
 
 TEST_F(E2eTest, PcrValueInPolicyPasses) {
   // PCR 7 after one extend of 32 x 0x42 from zero.
-  std::string expected = *Hash(TPM2_ALG_SHA256, std::string(32, '\0') +
-                                                    std::string(32, '\x42'));
+  std::string expected =
+      *Hash(TPM2_ALG_SHA256, std::string(32, '\0') + std::string(32, '\x42'));
   WritePolicy(absl::StrCat(R"json({
     "name": "golden",
     "quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [7]}],
     "pcrValues": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [
-      {"index": 7, "values": [")json", HexEncode(expected), R"json("]}]}]
+      {"index": 7, "values": [")json",
+                           HexEncode(expected), R"json("]}]}]
   })json"));
   StartVerifier();
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(agent::ExtendPcr(a->tpm(), 7, TPM2_ALG_SHA256,
-                               std::string(32, '\x42'))
-                  .ok());
+  ASSERT_TRUE(
+      agent::ExtendPcr(a->tpm(), 7, TPM2_ALG_SHA256, std::string(32, '\x42'))
+          .ok());
   EXPECT_VERDICT(Run(*a), v1::RESULT_PASS);
 }
 
 TEST_F(E2eTest, TpmModelNotInPolicyFails) {
-  WritePolicy(R"json({"name": "hw-only", "allowedTpmModels": ["IFX", "NTC"]})json");
+  WritePolicy(
+      R"json({"name": "hw-only", "allowedTpmModels": ["IFX", "NTC"]})json");
   StartVerifier();
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
@@ -324,7 +327,8 @@ TEST_F(E2eTest, OversizedFieldsFail) {
   Tamper big_log;
   big_log.to_verifier = [](AgentMessage* m) {
     if (m->has_quote_response()) {
-      m->mutable_quote_response()->set_event_log(std::string((3 << 20) + 1, 'x'));
+      m->mutable_quote_response()->set_event_log(
+          std::string((3 << 20) + 1, 'x'));
     }
   };
   EXPECT_VERDICT(Run(*a, big_log), v1::RESULT_FAIL, v1::OVERSIZED_MESSAGE);

@@ -18,9 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Bin(const std::string& rel) {
-  return BinaryDir() + "/" + rel;
-}
+std::string Bin(const std::string& rel) { return BinaryDir() + "/" + rel; }
 
 class BinariesTest : public E2eTest {
  protected:
@@ -45,19 +43,31 @@ class BinariesTest : public E2eTest {
     verifier_pid_ = *pid;
     for (int i = 0; i < 500; ++i) {
       auto p = ReadFile(port_file);
-      if (p.ok() && !p->empty() && absl::SimpleAtoi(absl::StripAsciiWhitespace(*p), &port_)) {
+      if (p.ok() && !p->empty() &&
+          absl::SimpleAtoi(absl::StripAsciiWhitespace(*p), &port_)) {
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    FAIL() << "verifier did not start: " << ReadFile(dir_.Sub("verifier.log")).value_or("");
+    FAIL() << "verifier did not start: "
+           << ReadFile(dir_.Sub("verifier.log")).value_or("");
   }
 
   std::vector<std::string> AgentArgs(const std::string& cmd) {
-    return {Bin("agent/vtpm-attest-agent"), cmd, "--config", "/dev/null",
-            "--tcti", tpm_->tcti(), "--state-dir", dir_.Sub("agent-state"),
-            "--verifier", absl::StrCat("localhost:", port_), "--ca-cert",
-            tls_.ca_cert, "--label", "image=test"};
+    return {Bin("agent/vtpm-attest-agent"),
+            cmd,
+            "--config",
+            "/dev/null",
+            "--tcti",
+            tpm_->tcti(),
+            "--state-dir",
+            dir_.Sub("agent-state"),
+            "--verifier",
+            absl::StrCat("localhost:", port_),
+            "--ca-cert",
+            tls_.ca_cert,
+            "--label",
+            "image=test"};
   }
 
   pid_t verifier_pid_ = -1;
@@ -82,11 +92,11 @@ TEST_F(BinariesTest, AttestOnceJsonIsValidJson) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->output;
   ASSERT_TRUE(WriteFile(dir_.Sub("verdict.json"), r->output).ok());
-  auto check = RunCommand(
-      {"python3", "-c",
-       "import json,sys; v=json.load(open(sys.argv[1])); "
-       "assert v['result']=='RESULT_PASS', v; print(v['identity']['ek_fingerprint'])",
-       dir_.Sub("verdict.json")});
+  auto check = RunCommand({"python3", "-c",
+                           "import json,sys; v=json.load(open(sys.argv[1])); "
+                           "assert v['result']=='RESULT_PASS', v; "
+                           "print(v['identity']['ek_fingerprint'])",
+                           dir_.Sub("verdict.json")});
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->exit_code, 0) << check->output;
 }
@@ -182,7 +192,8 @@ TEST_F(BinariesTest, OfflineQuotePassesTpm2Checkquote) {
   std::string out = dir_.Sub("evidence");
   std::string nonce = "00112233445566778899aabbccddeeff";
   auto args = AgentArgs("quote");
-  args.insert(args.end(), {"--nonce", nonce, "--pcrs", "sha256:0-7,16", "--out", out});
+  args.insert(args.end(),
+              {"--nonce", nonce, "--pcrs", "sha256:0-7,16", "--out", out});
   auto r = RunCommand(args);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->exit_code, 0) << r->output;
@@ -195,7 +206,8 @@ TEST_F(BinariesTest, OfflineQuotePassesTpm2Checkquote) {
   // A wrong nonce is rejected by tpm2_checkquote too.
   check = RunCommand({"tpm2_checkquote", "-u", out + "/ak.pem", "-m",
                       out + "/quote.msg", "-s", out + "/quote.sig", "-f",
-                      out + "/pcrs.bin", "-g", "sha256", "-q", "ff" + nonce.substr(2)});
+                      out + "/pcrs.bin", "-g", "sha256", "-q",
+                      "ff" + nonce.substr(2)});
   ASSERT_TRUE(check.ok());
   EXPECT_NE(check->exit_code, 0);
   // And our own offline verifier agrees, with ak.pub as TPM2B_PUBLIC.

@@ -91,9 +91,9 @@ RunResult E2eTest::Run(agent::Attestor& attestor, const Tamper& tamper) {
   RunResult result;
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = *ReadFile(tls_.ca_cert);
-  auto channel = grpc::CreateChannel(
-      "localhost:" + std::to_string(verifier_->port()),
-      grpc::SslCredentials(ssl));
+  auto channel =
+      grpc::CreateChannel("localhost:" + std::to_string(verifier_->port()),
+                          grpc::SslCredentials(ssl));
   auto stub = vtpm_attest::v1::AgentService::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));

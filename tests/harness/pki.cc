@@ -14,21 +14,21 @@ absl::StatusOr<TlsFiles> MakeTlsFiles(const std::string& dir) {
              dir + "/tls-server.key"};
   std::string ca_key = dir + "/tls-ca.key", csr = dir + "/tls-server.csr",
               ext = dir + "/tls-ext.cnf";
-  RETURN_IF_ERROR(RunOrError(
-      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key, "-out",
-       f.ca_cert, "-days", "2", "-subj", "/CN=vtpm-attest test TLS CA"}));
-  RETURN_IF_ERROR(RunOrError({"openssl", "req", "-newkey", "ec", "-pkeyopt",
-                              "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                              f.server_key, "-out", csr, "-subj",
-                              "/CN=localhost"}));
-  RETURN_IF_ERROR(WriteFile(
-      ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-           "extendedKeyUsage=serverAuth\n"));
-  RETURN_IF_ERROR(RunOrError({"openssl", "x509", "-req", "-in", csr, "-CA",
-                              f.ca_cert, "-CAkey", ca_key, "-CAcreateserial",
-                              "-days", "2", "-extfile", ext, "-out",
-                              f.server_cert}));
+  RETURN_IF_ERROR(RunOrError({"openssl", "req", "-x509", "-newkey", "ec",
+                              "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                              "-keyout", ca_key, "-out", f.ca_cert, "-days",
+                              "2", "-subj", "/CN=vtpm-attest test TLS CA"}));
+  RETURN_IF_ERROR(
+      RunOrError({"openssl", "req", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:P-256", "-nodes", "-keyout", f.server_key,
+                  "-out", csr, "-subj", "/CN=localhost"}));
+  RETURN_IF_ERROR(WriteFile(ext,
+                            "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                            "extendedKeyUsage=serverAuth\n"));
+  RETURN_IF_ERROR(
+      RunOrError({"openssl", "x509", "-req", "-in", csr, "-CA", f.ca_cert,
+                  "-CAkey", ca_key, "-CAcreateserial", "-days", "2", "-extfile",
+                  ext, "-out", f.server_cert}));
   return f;
 }
 

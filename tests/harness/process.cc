@@ -93,8 +93,8 @@ absl::StatusOr<std::string> RunOrError(const std::vector<std::string>& argv,
 
 absl::StatusOr<pid_t> StartBackground(const std::vector<std::string>& argv,
                                       const std::string& log_path) {
-  int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                0644);
+  int fd =
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError("cannot open " + log_path);
   auto pid = Spawn(argv, {}, fd);
   close(fd);

@@ -26,8 +26,9 @@ absl::StatusOr<CommandResult> RunCommand(
 
 // Like RunCommand but an exit code other than 0 is an error that carries
 // the command line and its output.
-absl::StatusOr<std::string> RunOrError(const std::vector<std::string>& argv,
-                                       const std::vector<std::string>& env = {});
+absl::StatusOr<std::string> RunOrError(
+    const std::vector<std::string>& argv,
+    const std::vector<std::string>& env = {});
 
 // Starts a program in the background with stdout/stderr to `log_path`.
 absl::StatusOr<pid_t> StartBackground(const std::vector<std::string>& argv,

@@ -69,9 +69,9 @@ absl::StatusOr<std::unique_ptr<Swtpm>> Swtpm::Start(const std::string& dir,
   tpm->socket_ = tpm->state_dir_ + "/tpm.sock";
   tpm->log_ = tpm->state_dir_ + "/swtpm.log";
   std::filesystem::create_directories(tpm->state_dir_);
-  std::vector<std::string> argv = {"swtpm_setup", "--tpm2", "--tpmstate",
-                                   tpm->state_dir_, "--config",
-                                   ca.setup_config(), "--overwrite"};
+  std::vector<std::string> argv = {
+      "swtpm_setup", "--tpm2",          "--tpmstate", tpm->state_dir_,
+      "--config",    ca.setup_config(), "--overwrite"};
   if (!opts.no_ek_cert) {
     argv.push_back("--create-ek-cert");
     argv.push_back("--create-platform-cert");
@@ -92,9 +92,9 @@ absl::Status Swtpm::Launch() {
   unlink(ctrl.c_str());
   ASSIGN_OR_RETURN(
       pid_, StartBackground(
-                {"swtpm", "socket", "--tpm2", "--tpmstate",
-                 "dir=" + state_dir_, "--server", "type=unixio,path=" + socket_,
-                 "--ctrl", "type=unixio,path=" + ctrl, "--flags",
+                {"swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + state_dir_,
+                 "--server", "type=unixio,path=" + socket_, "--ctrl",
+                 "type=unixio,path=" + ctrl, "--flags",
                  "not-need-init,startup-clear"},
                 log_));
   // The socket file appears a moment before swtpm accepts: wait until a

@@ -58,8 +58,8 @@ TEST(PcrSelectionTest, DigestOverSelectionOrder) {
   values[TPM2_ALG_SHA256][1] = std::string(32, '\x02');
   auto digest = ComputePcrDigest(sel, values, TPM2_ALG_SHA256);
   ASSERT_TRUE(digest.ok());
-  EXPECT_EQ(*digest, *Hash(TPM2_ALG_SHA256, std::string(32, '\x01') +
-                                                std::string(32, '\x02')));
+  EXPECT_EQ(*digest, *Hash(TPM2_ALG_SHA256,
+                           std::string(32, '\x01') + std::string(32, '\x02')));
   values[TPM2_ALG_SHA256].erase(1);
   EXPECT_FALSE(ComputePcrDigest(sel, values, TPM2_ALG_SHA256).ok());
 }

@@ -40,10 +40,10 @@ class TpmPublicTest : public ::testing::Test {
     EXPECT_EQ(HexEncode(*name), HexEncode(*ReadFile(name_path)));
 
     std::string der_path = dir_.Sub("ek.der");
-    ASSERT_TRUE(RunOrError({"tpm2_nvread", nv_index, "-C", nv_index, "-o",
-                            der_path},
-                           {tpm_->tools_env()})
-                    .ok());
+    ASSERT_TRUE(
+        RunOrError({"tpm2_nvread", nv_index, "-C", nv_index, "-o", der_path},
+                   {tpm_->tools_env()})
+            .ok());
     auto cert = ParseDerCertificate(*ReadFile(der_path));
     ASSERT_TRUE(cert.ok()) << cert.status();
     EVP_PKEY* cert_key = X509_get0_pubkey(cert->get());

@@ -26,23 +26,36 @@ TEST(PolicyTest, ParsesAndCanonicalizesValues) {
 }
 
 TEST(PolicyTest, UnknownFieldIsAnErrorNamingFileAndField) {
-  auto p = ParsePolicy(R"({"name": "x", "requireEkCert": true})", "/etc/p.json", "x");
+  auto p = ParsePolicy(R"({"name": "x", "requireEkCert": true})", "/etc/p.json",
+                       "x");
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.status().message(), HasSubstr("/etc/p.json"));
   EXPECT_THAT(p.status().message(), HasSubstr("requireEkCert"));
 }
 
 TEST(PolicyTest, BadValuesAreErrorsNamingTheField) {
-  auto wrong_size = ParsePolicy(R"({"pcrValues": [{"hash": "HASH_ALGORITHM_SHA256",
-      "pcrs": [{"index": 3, "values": ["abcd"]}]}]})", "p.json", "p");
+  auto wrong_size =
+      ParsePolicy(R"({"pcrValues": [{"hash": "HASH_ALGORITHM_SHA256",
+      "pcrs": [{"index": 3, "values": ["abcd"]}]}]})",
+                  "p.json", "p");
   ASSERT_FALSE(wrong_size.ok());
-  EXPECT_THAT(wrong_size.status().message(), HasSubstr("pcrValues[0].pcrs[0].values[0]"));
+  EXPECT_THAT(wrong_size.status().message(),
+              HasSubstr("pcrValues[0].pcrs[0].values[0]"));
   EXPECT_FALSE(ParsePolicy(R"({"tpmFamily": "1.2"})", "p.json", "p").ok());
-  EXPECT_FALSE(ParsePolicy(R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [24]}]})", "p.json", "p").ok());
+  EXPECT_FALSE(
+      ParsePolicy(
+          R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [24]}]})",
+          "p.json", "p")
+          .ok());
   EXPECT_FALSE(ParsePolicy(R"({"pcrValues": [{"hash": "HASH_ALGORITHM_SHA256",
-      "pcrs": [{"index": 3, "values": ["zz"]}]}]})", "p.json", "p").ok());
-  EXPECT_FALSE(ParsePolicy(R"({"pcrValues": [{"hash": "HASH_ALGORITHM_UNSPECIFIED",
-      "pcrs": [{"index": 3, "values": []}]}]})", "p.json", "p").ok());
+      "pcrs": [{"index": 3, "values": ["zz"]}]}]})",
+                           "p.json", "p")
+                   .ok());
+  EXPECT_FALSE(
+      ParsePolicy(R"({"pcrValues": [{"hash": "HASH_ALGORITHM_UNSPECIFIED",
+      "pcrs": [{"index": 3, "values": []}]}]})",
+                  "p.json", "p")
+          .ok());
   EXPECT_FALSE(ParsePolicy("{not json", "p.json", "p").ok());
 }
 
@@ -58,8 +71,9 @@ TEST(PolicyTest, SelectsMostSpecificMatchingPolicy) {
   ASSERT_TRUE(set.ok());
   EXPECT_EQ((*set->Select({}))->name(), "default");
   EXPECT_EQ((*set->Select({{"image", "debian-12"}}))->name(), "debian");
-  EXPECT_EQ((*set->Select({{"image", "debian-12"}, {"flavor", "small"}}))->name(),
-            "debian-small");
+  EXPECT_EQ(
+      (*set->Select({{"image", "debian-12"}, {"flavor", "small"}}))->name(),
+      "debian-small");
   EXPECT_EQ((*set->Select({{"image", "ubuntu"}}))->name(), "default");
 }
 
@@ -81,11 +95,12 @@ TEST(PolicyTest, DuplicateNamesAreRejected) {
 }
 
 TEST(PolicyTest, EvaluatesFamilyModelAndPcrs) {
-  auto p = ParsePolicy(R"({"name": "p", "tpmFamily": "2.0", "allowedTpmModels": ["IBM:SW TPM"],
+  auto p = ParsePolicy(
+      R"({"name": "p", "tpmFamily": "2.0", "allowedTpmModels": ["IBM:SW TPM"],
       "pcrValues": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [
         {"index": 0, "values": ["0000000000000000000000000000000000000000000000000000000000000000"]},
         {"index": 1, "values": ["0101010101010101010101010101010101010101010101010101010101010101"]}]}]})",
-                       "p.json", "p");
+      "p.json", "p");
   ASSERT_TRUE(p.ok()) << p.status();
   v1::TpmFacts tpm;
   tpm.set_family("2.0");

@@ -20,8 +20,9 @@ TPM2B_PUBLIC MakeAk() {
   a.type = TPM2_ALG_ECC;
   a.nameAlg = TPM2_ALG_SHA256;
   a.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                       TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-                       TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+                       TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                       TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED |
+                       TPMA_OBJECT_SIGN_ENCRYPT;
   a.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
   a.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
   a.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;

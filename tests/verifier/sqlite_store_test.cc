@@ -76,10 +76,17 @@ TEST(SqliteStoreTest, VerdictsNewestFirstAndIdempotent) {
   testing::TempDir dir;
   auto store = OpenSqliteStore(dir.Sub("v.db"));
   ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->RecordVerdict("fp", MakeVerdict("a", 10, v1::RESULT_PASS)).ok());
-  ASSERT_TRUE((*store)->RecordVerdict("fp", MakeVerdict("b", 20, v1::RESULT_FAIL)).ok());
-  ASSERT_TRUE((*store)->RecordVerdict("fp", MakeVerdict("b", 20, v1::RESULT_FAIL)).ok());
-  EXPECT_FALSE((*store)->RecordVerdict("fp", MakeVerdict("", 20, v1::RESULT_FAIL)).ok());
+  ASSERT_TRUE((*store)
+                  ->RecordVerdict("fp", MakeVerdict("a", 10, v1::RESULT_PASS))
+                  .ok());
+  ASSERT_TRUE((*store)
+                  ->RecordVerdict("fp", MakeVerdict("b", 20, v1::RESULT_FAIL))
+                  .ok());
+  ASSERT_TRUE((*store)
+                  ->RecordVerdict("fp", MakeVerdict("b", 20, v1::RESULT_FAIL))
+                  .ok());
+  EXPECT_FALSE(
+      (*store)->RecordVerdict("fp", MakeVerdict("", 20, v1::RESULT_FAIL)).ok());
   auto list = (*store)->ListVerdicts("fp", 10);
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 2u);
@@ -101,7 +108,8 @@ TEST(SqliteStoreTest, NewerSchemaIsRefusedAndGarbageFileIsAnError) {
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("newer"), std::string::npos);
 
-  ASSERT_TRUE(testing::WriteFile(dir.Sub("junk.db"), std::string(4096, 'j')).ok());
+  ASSERT_TRUE(
+      testing::WriteFile(dir.Sub("junk.db"), std::string(4096, 'j')).ok());
   EXPECT_FALSE(OpenSqliteStore(dir.Sub("junk.db")).ok());
   EXPECT_FALSE(OpenSqliteStore(dir.Sub("no/such/dir/v.db")).ok());
 }

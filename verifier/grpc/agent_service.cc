@@ -19,7 +19,8 @@ grpc::Status AgentServiceImpl::Attest(
     if (session->WantsNextRound()) {
       // Daemon mode: the agent speaks only when asked, so wait for the
       // next round without reading.
-      auto deadline = std::chrono::steady_clock::now() + session->quote_interval();
+      auto deadline =
+          std::chrono::steady_clock::now() + session->quote_interval();
       while (std::chrono::steady_clock::now() < deadline) {
         if (context->IsCancelled() || shutting_down_) return grpc::Status::OK;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -35,7 +35,8 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
         "a TLS certificate and key are required (--tls-cert, --tls-key); "
         "agents authenticate the verifier by it");
   }
-  ASSIGN_OR_RETURN(std::string cert, ReadText(config.tls_cert, "TLS certificate"));
+  ASSIGN_OR_RETURN(std::string cert,
+                   ReadText(config.tls_cert, "TLS certificate"));
   ASSIGN_OR_RETURN(std::string key, ReadText(config.tls_key, "TLS key"));
   auto trust = TrustStore::LoadDirectory(config.trust_store_dir);
   if (!trust.ok()) return WithContext(trust.status(), "trust store");
@@ -58,8 +59,8 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   builder.RegisterService(s->agent_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxGrpcMessageBytes));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             30000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {

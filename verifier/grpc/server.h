@@ -18,8 +18,8 @@ namespace vtpm::verifier {
 struct VerifierConfig {
   // host:port; port 0 picks a free port (see VerifierServer::port()).
   std::string listen = "[::]:7443";
-  std::string tls_cert;        // PEM server certificate (chain)
-  std::string tls_key;         // PEM private key
+  std::string tls_cert;  // PEM server certificate (chain)
+  std::string tls_key;   // PEM private key
   std::string trust_store_dir = "/etc/vtpm-attest/trust";
   std::string policy_dir = "/etc/vtpm-attest/policies";
   std::string database = "/var/lib/vtpm-attest/verifier.db";

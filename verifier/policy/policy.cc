@@ -38,9 +38,9 @@ absl::Status ValidateBank(const std::string& source, const std::string& field,
 
 absl::Status Validate(const Policy& p, const std::string& source) {
   if (!p.tpm_family().empty() && p.tpm_family() != "2.0") {
-    return FieldError(source, "tpmFamily",
-                      absl::StrCat("'", p.tpm_family(),
-                                   "' is not supported (only \"2.0\")"));
+    return FieldError(
+        source, "tpmFamily",
+        absl::StrCat("'", p.tpm_family(), "' is not supported (only \"2.0\")"));
   }
   for (int i = 0; i < p.quote_pcrs_size(); ++i) {
     std::string f = absl::StrCat("quotePcrs[", i, "]");
@@ -73,9 +73,9 @@ absl::Status Validate(const Policy& p, const std::string& source) {
           return FieldError(source, vf, std::string(raw.status().message()));
         }
         if (raw->size() != size) {
-          return FieldError(source, vf,
-                            absl::StrFormat("%d bytes, bank wants %d",
-                                            raw->size(), size));
+          return FieldError(
+              source, vf,
+              absl::StrFormat("%d bytes, bank wants %d", raw->size(), size));
         }
       }
     }
@@ -102,7 +102,8 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& json,
   // strings directly.
   for (auto& bank : *p.mutable_pcr_values()) {
     for (auto& pv : *bank.mutable_pcrs()) {
-      for (auto& v : *pv.mutable_values()) v = vtpm::HexEncode(*vtpm::HexDecode(v));
+      for (auto& v : *pv.mutable_values())
+        v = vtpm::HexEncode(*vtpm::HexDecode(v));
     }
   }
   return p;
@@ -123,10 +124,12 @@ vtpm::PcrSelection QuoteSelection(const Policy& policy) {
   return *vtpm::ParsePcrSelection("sha256:0-7");
 }
 
-absl::StatusOr<PolicySet> PolicySet::FromPolicies(std::vector<Policy> policies) {
+absl::StatusOr<PolicySet> PolicySet::FromPolicies(
+    std::vector<Policy> policies) {
   if (policies.empty()) return absl::InvalidArgumentError("no policy loaded");
-  std::sort(policies.begin(), policies.end(),
-            [](const Policy& a, const Policy& b) { return a.name() < b.name(); });
+  std::sort(
+      policies.begin(), policies.end(),
+      [](const Policy& a, const Policy& b) { return a.name() < b.name(); });
   for (size_t i = 1; i < policies.size(); ++i) {
     if (policies[i].name() == policies[i - 1].name()) {
       return absl::InvalidArgumentError(
@@ -179,10 +182,9 @@ absl::StatusOr<const Policy*> PolicySet::Select(
   if (best == nullptr) {
     std::vector<std::string> kv;
     for (const auto& [k, v] : labels) kv.push_back(k + "=" + v);
-    return vtpm::ReasonError(
-        vtpm_attest::v1::POLICY_NOT_FOUND,
-        absl::StrCat("no policy matches labels {", absl::StrJoin(kv, ", "),
-                     "}"));
+    return vtpm::ReasonError(vtpm_attest::v1::POLICY_NOT_FOUND,
+                             absl::StrCat("no policy matches labels {",
+                                          absl::StrJoin(kv, ", "), "}"));
   }
   return best;
 }
@@ -207,8 +209,8 @@ std::vector<Reason> EvaluatePolicy(const Policy& policy,
     if (!policy.tpm_family().empty() &&
         in.tpm->family() != policy.tpm_family()) {
       fail(vtpm_attest::v1::POLICY_TPM_FAMILY,
-           absl::StrCat("TPM family is '", in.tpm->family(), "', policy wants '",
-                        policy.tpm_family(), "'"));
+           absl::StrCat("TPM family is '", in.tpm->family(),
+                        "', policy wants '", policy.tpm_family(), "'"));
     }
     if (!policy.allowed_tpm_models().empty()) {
       std::string full =
@@ -229,8 +231,7 @@ std::vector<Reason> EvaluatePolicy(const Policy& policy,
   for (const auto& bank : policy.pcr_values()) {
     TPMI_ALG_HASH h = vtpm::FromProto(bank.hash());
     for (const auto& pv : bank.pcrs()) {
-      std::string where =
-          absl::StrCat(vtpm::HashAlgName(h), ":", pv.index());
+      std::string where = absl::StrCat(vtpm::HashAlgName(h), ":", pv.index());
       const std::string* got = nullptr;
       if (in.pcrs != nullptr) {
         auto b = in.pcrs->find(h);
@@ -241,12 +242,14 @@ std::vector<Reason> EvaluatePolicy(const Policy& policy,
       }
       if (got == nullptr) {
         fail(vtpm_attest::v1::POLICY_PCR_MISMATCH,
-             absl::StrCat("PCR ", where, " has a required value but was not quoted"));
+             absl::StrCat("PCR ", where,
+                          " has a required value but was not quoted"));
         continue;
       }
       std::string hex = vtpm::HexEncode(*got);
-      bool ok = std::any_of(pv.values().begin(), pv.values().end(),
-                            [&](const std::string& want) { return want == hex; });
+      bool ok =
+          std::any_of(pv.values().begin(), pv.values().end(),
+                      [&](const std::string& want) { return want == hex; });
       if (!ok) {
         fail(vtpm_attest::v1::POLICY_PCR_MISMATCH,
              absl::StrCat("PCR ", where, " is ", hex, ", allowed: [",

@@ -122,8 +122,8 @@ void AttestationSession::OnMessage(const AgentMessage& msg,
       }
       break;
     default:
-      status = ReasonError(vtpm_attest::v1::MALFORMED_MESSAGE,
-                           "empty AgentMessage");
+      status =
+          ReasonError(vtpm_attest::v1::MALFORMED_MESSAGE, "empty AgentMessage");
   }
   if (!status.ok()) Fail(status, out);
 }
@@ -161,9 +161,8 @@ absl::Status AttestationSession::HandleHello(
     opts.require_eku = policy_->require_ek_eku();
     std::vector<std::string> chain(hello.ek().chain_certificates().begin(),
                                    hello.ek().chain_certificates().end());
-    auto verified = VerifyEkCertificate(service_->trust_, opts,
-                                        hello.ek().certificate(), chain,
-                                        ek_public_);
+    auto verified = VerifyEkCertificate(
+        service_->trust_, opts, hello.ek().certificate(), chain, ek_public_);
     if (!verified.ok()) {
       return WithContext(verified.status(), "EK certificate");
     }
@@ -268,9 +267,9 @@ absl::Status AttestationSession::HandleQuote(
   RETURN_IF_ERROR(CheckQuoteSizes(q));
   auto pcrs = vtpm::PcrValuesFromProto(q.pcrs());
   if (!pcrs.ok()) {
-    return ReasonError(vtpm_attest::v1::MALFORMED_MESSAGE,
-                       absl::StrCat("QuoteResponse.pcrs: ",
-                                    pcrs.status().message()));
+    return ReasonError(
+        vtpm_attest::v1::MALFORMED_MESSAGE,
+        absl::StrCat("QuoteResponse.pcrs: ", pcrs.status().message()));
   }
   QuoteEvidence evidence{q.attest(), q.signature(), *std::move(pcrs)};
   QuoteExpectation expect;

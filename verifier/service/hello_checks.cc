@@ -28,20 +28,31 @@ absl::Status Limit(absl::string_view field, size_t size, size_t max) {
 }  // namespace
 
 absl::Status CheckHelloSizes(const vtpm_attest::v1::Hello& h) {
-  RETURN_IF_ERROR(Limit("agent_version", h.agent_version().size(), kMaxStringBytes));
-  RETURN_IF_ERROR(Limit("host.hostname", h.host().hostname().size(), kMaxStringBytes));
-  RETURN_IF_ERROR(Limit("host.os_version", h.host().os_version().size(), kMaxStringBytes));
-  RETURN_IF_ERROR(Limit("host.vm_uuid", h.host().vm_uuid().size(), kMaxStringBytes));
-  RETURN_IF_ERROR(Limit("host.machine_id", h.host().machine_id().size(), kMaxStringBytes));
-  RETURN_IF_ERROR(Limit("tpm.vendor", h.tpm().vendor().size(), kMaxStringBytes));
-  RETURN_IF_ERROR(Limit("ek.public_area", h.ek().public_area().size(), kMaxPublicAreaBytes));
-  RETURN_IF_ERROR(Limit("ek.certificate", h.ek().certificate().size(), kMaxCertificateBytes));
+  RETURN_IF_ERROR(
+      Limit("agent_version", h.agent_version().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(
+      Limit("host.hostname", h.host().hostname().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(
+      Limit("host.os_version", h.host().os_version().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(
+      Limit("host.vm_uuid", h.host().vm_uuid().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(
+      Limit("host.machine_id", h.host().machine_id().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(
+      Limit("tpm.vendor", h.tpm().vendor().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(Limit("ek.public_area", h.ek().public_area().size(),
+                        kMaxPublicAreaBytes));
+  RETURN_IF_ERROR(Limit("ek.certificate", h.ek().certificate().size(),
+                        kMaxCertificateBytes));
   RETURN_IF_ERROR(Limit("ek.chain_certificates (count)",
-                        h.ek().chain_certificates_size(), kMaxChainCertificates));
+                        h.ek().chain_certificates_size(),
+                        kMaxChainCertificates));
   for (const auto& c : h.ek().chain_certificates()) {
-    RETURN_IF_ERROR(Limit("ek.chain_certificates[]", c.size(), kMaxCertificateBytes));
+    RETURN_IF_ERROR(
+        Limit("ek.chain_certificates[]", c.size(), kMaxCertificateBytes));
   }
-  RETURN_IF_ERROR(Limit("ak.public_area", h.ak().public_area().size(), kMaxPublicAreaBytes));
+  RETURN_IF_ERROR(Limit("ak.public_area", h.ak().public_area().size(),
+                        kMaxPublicAreaBytes));
   RETURN_IF_ERROR(Limit("ak.name", h.ak().name().size(), kMaxNameBytes));
   RETURN_IF_ERROR(Limit("labels (count)", h.labels_size(), kMaxLabels));
   for (const auto& [k, v] : h.labels()) {
@@ -55,8 +66,9 @@ absl::StatusOr<TPMT_PUBLIC> VerifyAkPublic(
     const vtpm_attest::v1::AttestationKey& ak) {
   auto parsed = ParsePublic(ak.public_area());
   if (!parsed.ok()) {
-    return ReasonError(MALFORMED_MESSAGE,
-                       absl::StrCat("AK public area: ", parsed.status().message()));
+    return ReasonError(
+        MALFORMED_MESSAGE,
+        absl::StrCat("AK public area: ", parsed.status().message()));
   }
   const TPMT_PUBLIC& pub = parsed->publicArea;
   constexpr TPMA_OBJECT kRequired =
@@ -73,18 +85,20 @@ absl::StatusOr<TPMT_PUBLIC> VerifyAkPublic(
                         pub.objectAttributes));
   }
   if (pub.type != TPM2_ALG_RSA && pub.type != TPM2_ALG_ECC) {
-    return ReasonError(AK_INVALID,
-                       absl::StrFormat("AK type 0x%04x is not RSA or ECC", pub.type));
+    return ReasonError(
+        AK_INVALID,
+        absl::StrFormat("AK type 0x%04x is not RSA or ECC", pub.type));
   }
   if (pub.nameAlg != TPM2_ALG_SHA256 && pub.nameAlg != TPM2_ALG_SHA384 &&
       pub.nameAlg != TPM2_ALG_SHA512) {
-    return ReasonError(AK_INVALID,
-                       absl::StrFormat("AK nameAlg 0x%04x is weaker than SHA-256",
-                                       pub.nameAlg));
+    return ReasonError(
+        AK_INVALID, absl::StrFormat("AK nameAlg 0x%04x is weaker than SHA-256",
+                                    pub.nameAlg));
   }
   auto key = PublicToEvp(pub);
   if (!key.ok()) {
-    return ReasonError(AK_INVALID, absl::StrCat("AK key: ", key.status().message()));
+    return ReasonError(AK_INVALID,
+                       absl::StrCat("AK key: ", key.status().message()));
   }
   ASSIGN_OR_RETURN(std::string name, ComputeName(pub));
   if (!ConstantTimeEquals(name, ak.name())) {
@@ -98,13 +112,14 @@ absl::StatusOr<TPMT_PUBLIC> VerifyAkPublic(
 absl::StatusOr<TPMT_PUBLIC> ParseEkPublic(absl::string_view bytes) {
   auto parsed = ParsePublic(bytes);
   if (!parsed.ok()) {
-    return ReasonError(MALFORMED_MESSAGE,
-                       absl::StrCat("EK public area: ", parsed.status().message()));
+    return ReasonError(
+        MALFORMED_MESSAGE,
+        absl::StrCat("EK public area: ", parsed.status().message()));
   }
   const TPMT_PUBLIC& pub = parsed->publicArea;
-  constexpr TPMA_OBJECT kRequired = TPMA_OBJECT_FIXEDTPM |
-                                    TPMA_OBJECT_FIXEDPARENT |
-                                    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+  constexpr TPMA_OBJECT kRequired =
+      TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_RESTRICTED |
+      TPMA_OBJECT_DECRYPT;
   if ((pub.objectAttributes & kRequired) != kRequired ||
       (pub.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)) {
     return ReasonError(

@@ -108,10 +108,10 @@ class SqliteStore : public Store {
     r.first_seen_unix = sqlite3_column_int64(st.get(), 7);
     r.last_seen_unix = sqlite3_column_int64(st.get(), 8);
     if (sqlite3_column_type(st.get(), 9) != SQLITE_NULL) {
-      r.clock = ClockState{
-          static_cast<uint64_t>(sqlite3_column_int64(st.get(), 9)),
-          static_cast<uint32_t>(sqlite3_column_int64(st.get(), 10)),
-          static_cast<uint32_t>(sqlite3_column_int64(st.get(), 11))};
+      r.clock =
+          ClockState{static_cast<uint64_t>(sqlite3_column_int64(st.get(), 9)),
+                     static_cast<uint32_t>(sqlite3_column_int64(st.get(), 10)),
+                     static_cast<uint32_t>(sqlite3_column_int64(st.get(), 11))};
     }
     return std::optional<IdentityRecord>(std::move(r));
   }
@@ -139,9 +139,9 @@ class SqliteStore : public Store {
   absl::Status SetActivatedAk(const std::string& fp, const std::string& name,
                               const std::string& pub) override {
     std::lock_guard<std::mutex> lock(mu_);
-    ASSIGN_OR_RETURN(StmtPtr st,
-                     Prepare("UPDATE identities SET ak_name = ?2, ak_public = ?3"
-                             " WHERE ek_fingerprint = ?1"));
+    ASSIGN_OR_RETURN(
+        StmtPtr st, Prepare("UPDATE identities SET ak_name = ?2, ak_public = ?3"
+                            " WHERE ek_fingerprint = ?1"));
     BindText(st.get(), 1, fp);
     BindBlob(st.get(), 2, name);
     BindBlob(st.get(), 3, pub);
@@ -151,10 +151,9 @@ class SqliteStore : public Store {
 
   absl::Status SetClock(const std::string& fp, const ClockState& c) override {
     std::lock_guard<std::mutex> lock(mu_);
-    ASSIGN_OR_RETURN(StmtPtr st,
-                     Prepare("UPDATE identities SET clock = ?2,"
-                             " reset_count = ?3, restart_count = ?4"
-                             " WHERE ek_fingerprint = ?1"));
+    ASSIGN_OR_RETURN(StmtPtr st, Prepare("UPDATE identities SET clock = ?2,"
+                                         " reset_count = ?3, restart_count = ?4"
+                                         " WHERE ek_fingerprint = ?1"));
     BindText(st.get(), 1, fp);
     sqlite3_bind_int64(st.get(), 2, static_cast<int64_t>(c.clock));
     sqlite3_bind_int64(st.get(), 3, c.reset_count);
@@ -244,8 +243,8 @@ class SqliteStore : public Store {
   }
 
   static absl::Status WithMigration(const absl::Status& s, int v) {
-    return absl::Status(s.code(),
-                        absl::StrCat("schema migration ", v, ": ", s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("schema migration ", v, ": ", s.message()));
   }
 
   static void BindText(sqlite3_stmt* st, int i, const std::string& s) {
@@ -275,12 +274,13 @@ class SqliteStore : public Store {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &raw,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return absl::UnavailableError(
