@@ -1,6 +1,7 @@
 #include "common/ossl.h"
 
 #include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -103,6 +104,27 @@ absl::StatusOr<std::string> PublicKeyFingerprint(EVP_PKEY* key) {
   SHA256(reinterpret_cast<const unsigned char*>(der->data()), der->size(), md);
   return HexEncode(
       absl::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
+}
+
+absl::Status EcdsaRsToDer(absl::string_view r, absl::string_view s,
+                          std::string* der) {
+  std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG_free>> sig(ECDSA_SIG_new());
+  BIGNUM* rb = BN_bin2bn(reinterpret_cast<const unsigned char*>(r.data()),
+                         static_cast<int>(r.size()), nullptr);
+  BIGNUM* sb = BN_bin2bn(reinterpret_cast<const unsigned char*>(s.data()),
+                         static_cast<int>(s.size()), nullptr);
+  if (!sig || !rb || !sb || ECDSA_SIG_set0(sig.get(), rb, sb) != 1) {
+    BN_free(rb);
+    BN_free(sb);
+    return OsslError("ECDSA_SIG");
+  }
+  // rb and sb are owned by `sig` now.
+  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (len <= 0) return OsslError("i2d_ECDSA_SIG");
+  der->resize(len);
+  unsigned char* p = reinterpret_cast<unsigned char*>(der->data());
+  if (i2d_ECDSA_SIG(sig.get(), &p) != len) return OsslError("i2d_ECDSA_SIG");
+  return absl::OkStatus();
 }
 
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {

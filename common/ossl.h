@@ -71,6 +71,11 @@ absl::StatusOr<EvpPkeyPtr> ParsePemPublicKey(absl::string_view pem);
 // Lower-case hex SHA-256 of the key's DER SubjectPublicKeyInfo.
 absl::StatusOr<std::string> PublicKeyFingerprint(EVP_PKEY* key);
 
+// DER ECDSA-Sig-Value from big-endian r and s (as a TPM returns them),
+// written to `der` (resized; reuse it to avoid allocations).
+absl::Status EcdsaRsToDer(absl::string_view r, absl::string_view s,
+                          std::string* der);
+
 // Constant-time equality of two byte strings (length is not secret).
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 

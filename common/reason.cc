@@ -3,6 +3,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace vtpm {
 namespace {
@@ -38,13 +39,7 @@ ReasonCode ReasonOf(const absl::Status& status) {
 
 absl::Status WithContext(const absl::Status& status,
                          absl::string_view context) {
-  if (status.ok()) return status;
-  absl::Status out(status.code(),
-                   absl::StrCat(context, ": ", status.message()));
-  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-    out.SetPayload(url, payload);
-  });
-  return out;
+  return Annotate(status, context);
 }
 
 vtpm_attest::v1::Reason ToReason(const absl::Status& status) {

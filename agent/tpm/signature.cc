@@ -16,24 +16,16 @@
 namespace vtpm::agent {
 namespace {
 
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG_free>>;
-
 // DER ECDSA-Sig-Value from the TPM's r and s.
 absl::StatusOr<std::string> EcdsaToDer(const TPMS_SIGNATURE_ECC& ecc) {
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(ecc.signatureR.buffer, ecc.signatureR.size, nullptr);
-  BIGNUM* s = BN_bin2bn(ecc.signatureS.buffer, ecc.signatureS.size, nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return OsslError("ECDSA_SIG");
-  }
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (len <= 0) return OsslError("i2d_ECDSA_SIG");
-  std::string out(reinterpret_cast<char*>(der), len);
-  OPENSSL_free(der);
-  return out;
+  std::string der;
+  RETURN_IF_ERROR(EcdsaRsToDer(
+      absl::string_view(reinterpret_cast<const char*>(ecc.signatureR.buffer),
+                        ecc.signatureR.size),
+      absl::string_view(reinterpret_cast<const char*>(ecc.signatureS.buffer),
+                        ecc.signatureS.size),
+      &der));
+  return der;
 }
 
 }  // namespace

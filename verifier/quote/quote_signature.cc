@@ -20,8 +20,6 @@ namespace {
 
 namespace v1 = ::vtpm_attest::v1;
 
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG_free>>;
-
 absl::Status BadSignature(absl::string_view why) {
   ERR_clear_error();
   return ReasonError(v1::QUOTE_BAD_SIGNATURE, why);
@@ -37,21 +35,12 @@ absl::Status EcdsaToDer(const PreparedAk& ak, const TPMS_SIGNATURE_ECC& ecc,
         absl::StrFormat("ECDSA r/s of %d/%d bytes for a %d-bit curve",
                         ecc.signatureR.size, ecc.signatureS.size, ak.bits()));
   }
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(ecc.signatureR.buffer, ecc.signatureR.size, nullptr);
-  BIGNUM* s = BN_bin2bn(ecc.signatureS.buffer, ecc.signatureS.size, nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return OsslError("ECDSA_SIG");
-  }
-  // r and s are owned by `sig` now.
-  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (len <= 0) return OsslError("i2d_ECDSA_SIG");
-  der->resize(len);
-  unsigned char* p = reinterpret_cast<unsigned char*>(der->data());
-  if (i2d_ECDSA_SIG(sig.get(), &p) != len) return OsslError("i2d_ECDSA_SIG");
-  return absl::OkStatus();
+  return EcdsaRsToDer(
+      absl::string_view(reinterpret_cast<const char*>(ecc.signatureR.buffer),
+                        ecc.signatureR.size),
+      absl::string_view(reinterpret_cast<const char*>(ecc.signatureS.buffer),
+                        ecc.signatureS.size),
+      der);
 }
 
 }  // namespace
