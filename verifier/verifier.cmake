@@ -1,6 +1,8 @@
 # Policy, storage and the transport-free attestation service.
+file(GLOB VTPM_POLICY_SOURCES CONFIGURE_DEPENDS
+  ${CMAKE_CURRENT_SOURCE_DIR}/policy/*.cc)
 add_library(vtpm_verifier_core STATIC
-  policy/policy.cc
+  ${VTPM_POLICY_SOURCES}
   store/sqlite_store.cc
   service/hello_checks.cc
   service/prepared_ak_cache.cc
@@ -9,7 +11,7 @@ add_library(vtpm_verifier_core STATIC
 target_include_directories(vtpm_verifier_core PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(vtpm_verifier_core PUBLIC
   vtpm_common vtpm_crypto vtpm_verifier_ek vtpm_verifier_quote
-  SQLite::SQLite3 absl::time)
+  vtpm_eventlog vtpm_bootstate SQLite::SQLite3 absl::time)
 
 # The gRPC adapter and the server binary.
 add_library(vtpm_verifier_grpc STATIC
