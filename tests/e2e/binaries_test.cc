@@ -91,7 +91,7 @@ TEST_F(BinariesTest, AttestOnceJsonIsValidJson) {
   auto r = RunCommand(args);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->output;
-  ASSERT_TRUE(WriteFile(dir_.Sub("verdict.json"), r->output).ok());
+  ASSERT_TRUE(WriteFile(dir_.Sub("verdict.json"), r->stdout_text).ok());
   auto check = RunCommand({"python3", "-c",
                            "import json,sys; v=json.load(open(sys.argv[1])); "
                            "assert v['result']=='RESULT_PASS', v; "

@@ -1,11 +1,13 @@
 #include "tests/harness/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -36,12 +38,13 @@ std::vector<std::string> MergedEnv(const std::vector<std::string>& extra) {
 }
 
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
-                            const std::vector<std::string>& env, int out_fd) {
+                            const std::vector<std::string>& env, int out_fd,
+                            int err_fd) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
   auto args = MakeArgv(argv);
   auto envs = MergedEnv(env);
   auto envp = MakeArgv(envs);
@@ -60,19 +63,44 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const std::vector<std::string>& env) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  auto pid = Spawn(argv, env, fds[1]);
-  close(fds[1]);
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    close(out[0]);
+    close(out[1]);
+    return absl::InternalError("pipe failed");
+  }
+  auto pid = Spawn(argv, env, out[1], err[1]);
+  close(out[1]);
+  close(err[1]);
   if (!pid.ok()) {
-    close(fds[0]);
+    close(out[0]);
+    close(err[0]);
     return pid.status();
   }
+  // Read both pipes as data arrives, keeping the interleaved order too.
   CommandResult result;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
   char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof(buf))) > 0) result.output.append(buf, n);
-  close(fds[0]);
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+        continue;
+      }
+      result.output.append(buf, n);
+      if (i == 0) result.stdout_text.append(buf, n);
+    }
+  }
   int status = 0;
   waitpid(*pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -96,7 +124,7 @@ absl::StatusOr<pid_t> StartBackground(const std::vector<std::string>& argv,
   int fd =
       open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError("cannot open " + log_path);
-  auto pid = Spawn(argv, {}, fd);
+  auto pid = Spawn(argv, {}, fd, fd);
   close(fd);
   return pid;
 }

@@ -13,8 +13,9 @@
 namespace vtpm::testing {
 
 struct CommandResult {
-  int exit_code = -1;  // -1 when killed by a signal
-  std::string output;  // stdout and stderr interleaved
+  int exit_code = -1;       // -1 when killed by a signal
+  std::string output;       // stdout and stderr interleaved
+  std::string stdout_text;  // stdout alone
 };
 
 // Runs argv[0] (looked up in PATH) with `env` added to the environment,
