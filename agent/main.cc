@@ -28,6 +28,7 @@
 #include "agent/version.h"
 #include "common/hex.h"
 #include "common/pcr_selection.h"
+#include "common/proto_json.h"
 #include "common/reason.h"
 #include "common/tpm2tools/pcr_file.h"
 #include "common/tpm_public.h"
@@ -121,11 +122,8 @@ absl::StatusOr<vtpm::agent::AttestorOptions> ToAttestorOptions(
 
 void PrintVerdict(const vtpm_attest::v1::Verdict& v, bool json) {
   if (json) {
-    std::string out;
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(v, &out, opts);
-    std::cout << out << std::endl;
+    auto out = vtpm::ToJson(v);
+    std::cout << (out.ok() ? *out : "{}") << std::endl;
     return;
   }
   absl::string_view result = vtpm_attest::v1::Result_Name(v.result());

@@ -13,7 +13,8 @@ bool IsMalformed(ReasonCode code) {
   return code == vtpm_attest::v1::MALFORMED_MESSAGE ||
          code == vtpm_attest::v1::OVERSIZED_MESSAGE ||
          code == vtpm_attest::v1::QUOTE_MALFORMED ||
-         code == vtpm_attest::v1::EK_CERT_MALFORMED;
+         code == vtpm_attest::v1::EK_CERT_MALFORMED ||
+         code == vtpm_attest::v1::EVENTLOG_MALFORMED;
 }
 }  // namespace
 

@@ -8,3 +8,6 @@ vtpm_add_test(NAME e2e_binaries_test
   SOURCES e2e/binaries_test.cc
   LIBS vtpm_e2e_fixture)
 add_dependencies(e2e_binaries_test vtpm-attest-agent vtpm-attest-verifier vtpm_attest_cli)
+vtpm_add_test(NAME e2e_boot_integrity_test
+  SOURCES e2e/boot_integrity_test.cc
+  LIBS vtpm_e2e_fixture vtpm_eventlog_builder)

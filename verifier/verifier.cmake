@@ -11,7 +11,7 @@ add_library(vtpm_verifier_core STATIC
 target_include_directories(vtpm_verifier_core PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(vtpm_verifier_core PUBLIC
   vtpm_common vtpm_crypto vtpm_verifier_ek vtpm_verifier_quote
-  vtpm_eventlog vtpm_bootstate SQLite::SQLite3 absl::time)
+  vtpm_eventlog vtpm_bootstate SQLite::SQLite3 absl::time PkgConfig::RE2)
 
 # The gRPC adapter and the server binary.
 add_library(vtpm_verifier_grpc STATIC

@@ -112,7 +112,7 @@ std::string ToDisplayString(absl::string_view s) {
       absl::StrAppendFormat(&out, "\\x%02x", b);
       ++i;
     } else {
-      out.append(s.substr(i, len));
+      out.append(s.data() + i, len);
       i += len;
     }
   }
@@ -125,6 +125,11 @@ bool LooksLikeAsciiUtf16(absl::string_view bytes) {
     if (bytes[i] != 0) return false;
   }
   return true;
+}
+
+std::string LoggedString(absl::string_view data) {
+  if (LooksLikeAsciiUtf16(data)) return ToDisplayString(Utf16LeToUtf8(data));
+  return ToDisplayString(data.substr(0, data.find('\0')));
 }
 
 }  // namespace vtpm::bootstate

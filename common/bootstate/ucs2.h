@@ -24,6 +24,11 @@ std::string ToDisplayString(absl::string_view s);
 // second byte is zero: an ASCII string stored as UTF-16LE.
 bool LooksLikeAsciiUtf16(absl::string_view bytes);
 
+// A string as boot components log it (EV_IPL, EV_S_CRTM_VERSION, tag
+// labels): UTF-16LE when LooksLikeAsciiUtf16, else the bytes up to the
+// first NUL; display-safe either way.
+std::string LoggedString(absl::string_view data);
+
 }  // namespace vtpm::bootstate
 
 #endif  // VTPM_COMMON_BOOTSTATE_UCS2_H_

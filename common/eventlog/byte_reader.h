@@ -35,7 +35,8 @@ class ByteReader {
   }
   bool ReadU32(uint32_t* v) {
     if (remaining() < 4) return false;
-    *v = static_cast<uint32_t>(Byte(0)) | (static_cast<uint32_t>(Byte(1)) << 8) |
+    *v = static_cast<uint32_t>(Byte(0)) |
+         (static_cast<uint32_t>(Byte(1)) << 8) |
          (static_cast<uint32_t>(Byte(2)) << 16) |
          (static_cast<uint32_t>(Byte(3)) << 24);
     pos_ += 4;

@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/eventlog/byte_reader.h"
 #include "common/eventlog/malformed.h"
 #include "common/pcr_selection.h"
@@ -31,19 +30,33 @@ struct BankSpec {
   uint16_t size;
 };
 
-// Where a record starts, for error messages.
+// Where a record starts, for error messages (formatted only on error).
 struct Site {
-  std::string name;  // "event 3", "Spec ID header", "first record"
+  enum Kind { kFirstRecord, kSpecIdHeader, kEvent };
+  Kind kind;
+  size_t index;  // for kEvent
   size_t offset;
+
+  std::string Name() const {
+    switch (kind) {
+      case kFirstRecord:
+        return "first record";
+      case kSpecIdHeader:
+        return "Spec ID header";
+      case kEvent:
+        break;
+    }
+    return absl::StrCat("event ", index);
+  }
 };
 
 absl::Status Error(const Site& site, absl::string_view detail) {
   return MalformedLogError(
-      absl::StrCat(site.name, " at offset ", site.offset, ": ", detail));
+      absl::StrCat(site.Name(), " at offset ", site.offset, ": ", detail));
 }
 
-absl::Status Truncated(const Site& site, absl::string_view field,
-                       size_t need, const ByteReader& r) {
+absl::Status Truncated(const Site& site, absl::string_view field, size_t need,
+                       const ByteReader& r) {
   return Error(site, absl::StrCat("truncated in ", field, " (needs ", need,
                                   " bytes, ", r.remaining(), " left)"));
 }
@@ -54,9 +67,8 @@ absl::Status ReadU32(ByteReader& r, const Site& site, absl::string_view field,
   return absl::OkStatus();
 }
 
-absl::Status ReadBytes(ByteReader& r, const Site& site,
-                       absl::string_view field, size_t n,
-                       absl::string_view* out) {
+absl::Status ReadBytes(ByteReader& r, const Site& site, absl::string_view field,
+                       size_t n, absl::string_view* out) {
   if (!r.ReadBytes(n, out)) return Truncated(site, field, n, r);
   return absl::OkStatus();
 }
@@ -67,9 +79,9 @@ absl::Status ReadEventData(ByteReader& r, const Site& site,
   uint32_t size;
   RETURN_IF_ERROR(ReadU32(r, site, "the event size", &size));
   if (size > limits.max_event_data_bytes) {
-    return Error(site, absl::StrCat("event size ", size,
-                                    " exceeds the limit of ",
-                                    limits.max_event_data_bytes, " bytes"));
+    return Error(site,
+                 absl::StrCat("event size ", size, " exceeds the limit of ",
+                              limits.max_event_data_bytes, " bytes"));
   }
   absl::string_view bytes;
   RETURN_IF_ERROR(ReadBytes(r, site, "the event data", size, &bytes));
@@ -114,19 +126,20 @@ absl::Status ReadAgileRecord(ByteReader& r, const Site& site,
     auto spec = std::find_if(banks.begin(), banks.end(),
                              [&](const BankSpec& b) { return b.alg == alg; });
     if (spec == banks.end()) {
-      return Error(site, absl::StrCat("digest ", i, " has algorithm ",
-                                      HashAlgName(alg),
-                                      ", which the Spec ID header does not "
-                                      "list"));
+      return Error(
+          site, absl::StrCat("digest ", i, " has algorithm ", HashAlgName(alg),
+                             ", which the Spec ID header does not "
+                             "list"));
     }
     if (ev->DigestFor(alg) != nullptr) {
       return Error(site, absl::StrCat("digest ", i, " repeats algorithm ",
                                       HashAlgName(alg)));
     }
     absl::string_view digest;
-    RETURN_IF_ERROR(ReadBytes(
-        r, site, absl::StrCat("the ", HashAlgName(alg), " digest"), spec->size,
-        &digest));
+    if (!r.ReadBytes(spec->size, &digest)) {
+      return Truncated(site, absl::StrCat("the ", HashAlgName(alg), " digest"),
+                       spec->size, r);
+    }
     ev->digests.push_back(
         EventDigest{alg, std::string(digest.data(), digest.size())});
   }
@@ -138,13 +151,19 @@ bool IsAllZero(absl::string_view bytes) {
                      [](char c) { return c == '\0'; });
 }
 
-// Fill after the last event: the rest of the buffer is all 0x00 or all 0xFF.
-bool IsFill(absl::string_view rest) {
+// Fixed fields of a record: what an all-zero fill must at least cover to
+// be told from a truncated event (see ParseEventLog's contract).
+constexpr size_t kAgileFixedFields = 12;  // pcr, type, digest count
+constexpr size_t kLegacyFixedFields = 4 + 4 + kLegacyDigestSize + 4;
+
+// Fill after the last event: the rest of the buffer is all 0xFF, or all
+// 0x00 and at least `min_zero_fill` bytes.
+bool IsFill(absl::string_view rest, size_t min_zero_fill) {
   if (rest.empty()) return false;
   char c = rest[0];
+  if (c == '\0' && rest.size() < min_zero_fill) return false;
   if (c != '\0' && c != '\xff') return false;
-  return std::all_of(rest.begin(), rest.end(),
-                     [c](char x) { return x == c; });
+  return std::all_of(rest.begin(), rest.end(), [c](char x) { return x == c; });
 }
 
 bool IsSpecIdEvent03(const Event& ev) {
@@ -195,10 +214,10 @@ absl::StatusOr<std::vector<BankSpec>> ParseSpecId(const Event& header,
                                       b.size, " (must be ", known, ")"));
     }
     if (known == 0 && (b.size == 0 || b.size > kMaxDigestSize)) {
-      return Error(site, absl::StrCat("Spec ID header gives unknown algorithm ",
-                                      HashAlgName(b.alg), " a digest size of ",
-                                      b.size, " (must be 1..",
-                                      kMaxDigestSize, ")"));
+      return Error(
+          site, absl::StrCat("Spec ID header gives unknown algorithm ",
+                             HashAlgName(b.alg), " a digest size of ", b.size,
+                             " (must be 1..", kMaxDigestSize, ")"));
     }
     for (const BankSpec& prev : banks) {
       if (prev.alg == b.alg) {
@@ -259,8 +278,8 @@ class EventSink {
       return absl::OkStatus();
     }
     if (data.size() != kStartupLocalityEventSize) {
-      return Error(site, absl::StrCat("StartupLocality event has ",
-                                      data.size(), " bytes of data (must be ",
+      return Error(site, absl::StrCat("StartupLocality event has ", data.size(),
+                                      " bytes of data (must be ",
                                       kStartupLocalityEventSize, ")"));
     }
     if (ev.pcr != 0) {
@@ -288,7 +307,7 @@ class EventSink {
 };
 
 Site EventSite(size_t index, size_t offset) {
-  return Site{absl::StrCat("event ", index), offset};
+  return Site{Site::kEvent, index, offset};
 }
 
 }  // namespace
@@ -307,15 +326,15 @@ absl::StatusOr<ParsedLog> ParseEventLog(absl::string_view bytes,
 
   Event first;
   RETURN_IF_ERROR(
-      ReadLegacyRecord(r, Site{"first record", 0}, limits, &first));
+      ReadLegacyRecord(r, Site{Site::kFirstRecord, 0, 0}, limits, &first));
 
   if (IsSpecIdEvent03(first)) {
-    Site header_site{"Spec ID header", 0};
+    Site header_site{Site::kSpecIdHeader, 0, 0};
     ASSIGN_OR_RETURN(std::vector<BankSpec> banks,
                      ParseSpecId(first, header_site, limits));
     log.format = LogFormat::kCryptoAgile;
     for (const BankSpec& b : banks) log.banks.push_back(b.alg);
-    while (r.remaining() > 0 && !IsFill(r.rest())) {
+    while (r.remaining() > 0 && !IsFill(r.rest(), kAgileFixedFields)) {
       Site site = EventSite(log.events.size(), r.offset());
       RETURN_IF_ERROR(sink.CheckRoom(site, log));
       Event ev;
@@ -331,7 +350,7 @@ absl::StatusOr<ParsedLog> ParseEventLog(absl::string_view bytes,
   first.index = 0;
   RETURN_IF_ERROR(sink.CheckRoom(EventSite(0, 0), log));
   RETURN_IF_ERROR(sink.Add(EventSite(0, 0), std::move(first), &log));
-  while (r.remaining() > 0 && !IsFill(r.rest())) {
+  while (r.remaining() > 0 && !IsFill(r.rest(), kLegacyFixedFields)) {
     Site site = EventSite(log.events.size(), r.offset());
     RETURN_IF_ERROR(sink.CheckRoom(site, log));
     Event ev;

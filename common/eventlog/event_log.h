@@ -71,8 +71,8 @@ struct EventDigest {
 };
 
 struct Event {
-  uint32_t index = 0;   // position among the log's events (header excluded)
-  size_t offset = 0;    // byte offset of the event in the log
+  uint32_t index = 0;  // position among the log's events (header excluded)
+  size_t offset = 0;   // byte offset of the event in the log
   uint32_t pcr = 0;
   uint32_t type = 0;
   std::vector<EventDigest> digests;  // in the order the log lists them
@@ -137,13 +137,19 @@ inline constexpr absl::string_view kStartupLocalitySignature{
 //   or 4 (the only values that give PCR 0 a defined start value), at most
 //   once, and before any event that extends PCR 0.
 // - End of log: the log ends at the last byte, or at an event boundary
-//   where every remaining byte is 0x00 or every remaining byte is 0xFF (the
-//   fill of a firmware log area: an all-zero record, i.e. PCR 0, type 0,
-//   zero digests and no data, or a record with PCR 0xFFFFFFFF, repeated to
-//   the end). Anything else after the last event is an error.
+//   followed only by the fill of a firmware log area: every remaining byte
+//   0xFF (a record with PCR 0xFFFFFFFF, which no real event has), or every
+//   remaining byte 0x00 and at least a record's fixed fields long (12 bytes
+//   crypto-agile: PCR 0, type 0, digest count 0, which no real event has;
+//   32 bytes legacy: PCR 0, type 0, zero digest, no data). Anything else
+//   after the last event is an error, including a zero tail shorter than
+//   that (it cannot be told from a truncated PCR 0 event). A log cut
+//   exactly at an event boundary parses as the shorter log: the format has
+//   no event count; replay against the quote catches the missing events.
 // - Errors are InvalidArgument and carry the reason EVENTLOG_MALFORMED
 //   (vtpm::ReasonOf); their message names "event N at offset M" (N as in
-//   Event.index) or "Spec ID header at offset 0".
+//   Event.index), "Spec ID header at offset 0", or "first record at offset
+//   0" (the first record cut short, before its format is known).
 absl::StatusOr<ParsedLog> ParseEventLog(absl::string_view bytes,
                                         const ParseLimits& limits = {});
 

@@ -4,16 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "verifier/cli/eventlog_command.h"
+#include "verifier/cli/policy_command.h"
 #include "verifier/cli/subcommand.h"
 #include "verifier/cli/verify_quote_command.h"
-#if __has_include("verifier/cli/eventlog_command.h")
-#include "verifier/cli/eventlog_command.h"
-#define VTPM_CLI_HAVE_EVENTLOG 1
-#endif
-#if __has_include("verifier/cli/policy_command.h")
-#include "verifier/cli/policy_command.h"
-#define VTPM_CLI_HAVE_POLICY 1
-#endif
 
 namespace vtpm::cli {
 namespace {
@@ -21,12 +15,8 @@ namespace {
 // Every subcommand, in the order `--help` lists them.
 const Subcommand kSubcommands[] = {
     VerifyQuoteSubcommand(),
-#ifdef VTPM_CLI_HAVE_EVENTLOG
     EventlogSubcommand(),
-#endif
-#ifdef VTPM_CLI_HAVE_POLICY
     PolicySubcommand(),
-#endif
 };
 
 void PrintUsage(std::FILE* out) {

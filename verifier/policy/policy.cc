@@ -14,6 +14,8 @@
 #include "common/status_macros.h"
 #include "common/tpm_alg.h"
 #include "google/protobuf/util/json_util.h"
+#include "verifier/policy/policy_rules.h"
+#include "verifier/policy/policy_validate.h"
 
 namespace vtpm::verifier {
 namespace {
@@ -98,6 +100,7 @@ absl::StatusOr<Policy> ParsePolicy(const std::string& json,
   }
   if (p.name().empty()) p.set_name(default_name);
   RETURN_IF_ERROR(Validate(p, source));
+  RETURN_IF_ERROR(ValidateExtendedFields(&p, source));
   // Canonical form: lower-case hex without prefix, so evaluation compares
   // strings directly.
   for (auto& bank : *p.mutable_pcr_values()) {
@@ -122,6 +125,14 @@ vtpm::PcrSelection QuoteSelection(const Policy& policy) {
   auto sel = vtpm::FromProto(policy.quote_pcrs());
   if (sel.ok() && !sel->empty()) return *sel;
   return *vtpm::ParsePcrSelection("sha256:0-7");
+}
+
+bool PolicyQuotesPcr(const Policy& policy, uint32_t pcr) {
+  if (pcr >= static_cast<uint32_t>(vtpm::kMaxPcrs)) return false;
+  for (const auto& bank : QuoteSelection(policy)) {
+    if (bank.pcrs.test(pcr)) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<PolicySet> PolicySet::FromPolicies(
@@ -196,67 +207,39 @@ const Policy* PolicySet::Find(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<TPMI_ALG_HASH> AcceptedBanks(const Policy& policy) {
+  if (policy.accepted_banks().empty()) {
+    return {TPM2_ALG_SHA256, TPM2_ALG_SHA384, TPM2_ALG_SHA512};
+  }
+  std::vector<TPMI_ALG_HASH> out;
+  for (int h : policy.accepted_banks()) {
+    out.push_back(
+        vtpm::FromProto(static_cast<vtpm_attest::v1::HashAlgorithm>(h)));
+  }
+  return out;
+}
+
+bool BankAccepted(const Policy& policy, TPMI_ALG_HASH bank) {
+  auto banks = AcceptedBanks(policy);
+  return std::find(banks.begin(), banks.end(), bank) != banks.end();
+}
+
+bool PolicyNeedsEventLog(const Policy& policy) {
+  const auto& b = policy.boot();
+  return b.require_event_log() || b.require_secure_boot() ||
+         !b.required_db().empty() || !b.forbidden_db().empty() ||
+         !b.required_dbx().empty() || !b.allowed_boot_applications().empty() ||
+         !b.allowed_drivers().empty() || !b.allowed_kernel_cmdlines().empty() ||
+         !b.allowed_initrds().empty() || !b.allowed_kernels().empty() ||
+         !b.minimum_firmware_version().empty() ||
+         b.forbid_windows_test_signing() || b.forbid_windows_debugging();
+}
+
 std::vector<Reason> EvaluatePolicy(const Policy& policy,
                                    const PolicyInput& in) {
   std::vector<Reason> out;
-  auto fail = [&](vtpm_attest::v1::ReasonCode code, std::string msg) {
-    Reason r;
-    r.set_code(code);
-    r.set_message(absl::StrCat("policy ", policy.name(), ": ", msg));
-    out.push_back(std::move(r));
-  };
-  if (in.tpm != nullptr) {
-    if (!policy.tpm_family().empty() &&
-        in.tpm->family() != policy.tpm_family()) {
-      fail(vtpm_attest::v1::POLICY_TPM_FAMILY,
-           absl::StrCat("TPM family is '", in.tpm->family(),
-                        "', policy wants '", policy.tpm_family(), "'"));
-    }
-    if (!policy.allowed_tpm_models().empty()) {
-      std::string full =
-          absl::StrCat(in.tpm->manufacturer(), ":", in.tpm->vendor());
-      bool ok = std::any_of(policy.allowed_tpm_models().begin(),
-                            policy.allowed_tpm_models().end(),
-                            [&](const std::string& m) {
-                              return m == full || m == in.tpm->manufacturer();
-                            });
-      if (!ok) {
-        fail(vtpm_attest::v1::POLICY_TPM_MODEL,
-             absl::StrCat("TPM '", full, "' is not in allowedTpmModels [",
-                          absl::StrJoin(policy.allowed_tpm_models(), ", "),
-                          "]"));
-      }
-    }
-  }
-  for (const auto& bank : policy.pcr_values()) {
-    TPMI_ALG_HASH h = vtpm::FromProto(bank.hash());
-    for (const auto& pv : bank.pcrs()) {
-      std::string where = absl::StrCat(vtpm::HashAlgName(h), ":", pv.index());
-      const std::string* got = nullptr;
-      if (in.pcrs != nullptr) {
-        auto b = in.pcrs->find(h);
-        if (b != in.pcrs->end()) {
-          auto v = b->second.find(pv.index());
-          if (v != b->second.end()) got = &v->second;
-        }
-      }
-      if (got == nullptr) {
-        fail(vtpm_attest::v1::POLICY_PCR_MISMATCH,
-             absl::StrCat("PCR ", where,
-                          " has a required value but was not quoted"));
-        continue;
-      }
-      std::string hex = vtpm::HexEncode(*got);
-      bool ok =
-          std::any_of(pv.values().begin(), pv.values().end(),
-                      [&](const std::string& want) { return want == hex; });
-      if (!ok) {
-        fail(vtpm_attest::v1::POLICY_PCR_MISMATCH,
-             absl::StrCat("PCR ", where, " is ", hex, ", allowed: [",
-                          absl::StrJoin(pv.values(), ", "), "]"));
-      }
-    }
-  }
+  RuleReasons reasons(policy, &out);
+  for (const PolicyRule& rule : PolicyRules()) rule.check(policy, in, reasons);
   return out;
 }
 

@@ -4,11 +4,15 @@
 #ifndef VTPM_VERIFIER_POLICY_POLICY_H_
 #define VTPM_VERIFIER_POLICY_POLICY_H_
 
+#include <tss2/tss2_tpm2_types.h>
+
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/pcr_selection.h"
 #include "vtpm_attest/v1/attest.pb.h"
 
@@ -19,7 +23,11 @@ using vtpm_attest::v1::Policy;
 // Parses and validates one policy from JSON text. Unknown fields, bad hex,
 // digests of the wrong size, PCR indexes >= 24, unknown banks and an
 // unsupported tpm_family are errors whose message names `source` (a file
-// name) and the field. A policy without a name takes `default_name`.
+// name) and the field; so is every check of ValidateExtendedFields
+// (policy_validate.h: banks, manufacturers, pinned EKs, quirks, boot
+// digests, RE2 command-line patterns, firmware version, event types).
+// Digests come back in canonical form (lower-case hex, no "0x"). A policy
+// without a name takes `default_name`.
 absl::StatusOr<Policy> ParsePolicy(const std::string& json,
                                    const std::string& source,
                                    const std::string& default_name);
@@ -29,6 +37,9 @@ absl::StatusOr<Policy> LoadPolicyFile(const std::string& path);
 
 // The PCR selection a policy quotes (quote_pcrs), or sha256:0-7 if empty.
 vtpm::PcrSelection QuoteSelection(const Policy& policy);
+
+// True if QuoteSelection(policy) has `pcr` in at least one bank.
+bool PolicyQuotesPcr(const Policy& policy, uint32_t pcr);
 
 // A set of policies, one of which applies to each agent.
 class PolicySet {
@@ -52,14 +63,43 @@ class PolicySet {
   std::vector<Policy> policies_;
 };
 
+// The banks a policy accepts for quotes and replay: accepted_banks, or
+// sha256, sha384, sha512 when it is empty.
+std::vector<TPMI_ALG_HASH> AcceptedBanks(const Policy& policy);
+bool BankAccepted(const Policy& policy, TPMI_ALG_HASH bank);
+
+// True if any boot rule needs a verified event log: boot.requireEventLog,
+// requireSecureBoot, a non-empty db/dbx/allowlist/cmdline field,
+// minimumFirmwareVersion or a Windows rule. The verifier asks for the log
+// (QuoteRequest.include_event_log) when this holds.
+bool PolicyNeedsEventLog(const Policy& policy);
+
 // What policy judges: facts already verified by the earlier checks.
+// Members judged by no rule of the policy may stay unset.
 struct PolicyInput {
   const vtpm_attest::v1::TpmFacts* tpm = nullptr;
   // Quoted PCR values (verified against the quote's digest).
   const vtpm::PcrValues* pcrs = nullptr;
+  // What the event log says, built only from events in PCRs that replayed
+  // to quoted values (bootstate::ExtractBootState); nullptr when there is
+  // no verified log.
+  const vtpm_attest::v1::BootState* boot = nullptr;
+  // Hello.host.vm_uuid (any case) and the EK fingerprint (SHA-256 of the
+  // EK SubjectPublicKeyInfo, hex) for pinnedEks.
+  std::string vm_uuid;
+  std::string ek_fingerprint;
+  // Time from issuing the nonce to judging the quote. The default
+  // (infinite) means unknown and fails any freshness limit.
+  absl::Duration evidence_age = absl::InfiniteDuration();
+  // Banks the evidence used (quote and replay); empty: the banks of *pcrs.
+  std::set<TPMI_ALG_HASH> banks;
 };
 
 // Every rule that fails, as Verdict reasons (empty: policy satisfied).
+// The rules run in the order of PolicyRules() (policy_rules.h); each
+// reason's message is "policy NAME: RULE: what broke it", RULE being the
+// JSON field name (e.g. "boot.allowedBootApplications") and what broke it
+// naming the event (index, PCR, type, digest or path) where there is one.
 std::vector<vtpm_attest::v1::Reason> EvaluatePolicy(const Policy& policy,
                                                     const PolicyInput& input);
 

@@ -8,7 +8,7 @@
 
 namespace vtpm::verifier {
 
-bool IsKnownQuirk(std::string_view name) {
+bool IsKnownQuirk(absl::string_view name) {
   return std::find(kKnownQuirks.begin(), kKnownQuirks.end(), name) !=
          kKnownQuirks.end();
 }
@@ -30,7 +30,7 @@ const std::vector<std::string>& KnownEventTypeNames() {
   return *names;
 }
 
-bool IsKnownEventTypeName(std::string_view name) {
+bool IsKnownEventTypeName(absl::string_view name) {
   const auto& names = KnownEventTypeNames();
   return std::binary_search(names.begin(), names.end(), name);
 }

@@ -5,15 +5,16 @@
 
 #include <array>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace vtpm::verifier {
 
 // Every quirk name `allowedQuirks` accepts. This is the single list the
 // policy code consults; it must equal the names of the boot-state quirks
 // table (common/bootstate), which decides what each quirk tolerates.
-inline constexpr std::array<std::string_view, 4> kKnownQuirks = {
+inline constexpr std::array<absl::string_view, 4> kKnownQuirks = {
     "qemu-direct-kernel-boot",
     "shim-secureboot-off-by-one",
     "log-before-exit-boot-services",
@@ -21,14 +22,14 @@ inline constexpr std::array<std::string_view, 4> kKnownQuirks = {
 };
 
 // True if `name` is in kKnownQuirks.
-bool IsKnownQuirk(std::string_view name);
+bool IsKnownQuirk(absl::string_view name);
 
 // Every EV_* name vtpm::eventlog::EventTypeName() knows (PC Client event
 // types 0x0-0xff and EFI event types 0x80000000-0x800000ff), sorted.
 const std::vector<std::string>& KnownEventTypeNames();
 
 // True if `name` is one of KnownEventTypeNames().
-bool IsKnownEventTypeName(std::string_view name);
+bool IsKnownEventTypeName(absl::string_view name);
 
 }  // namespace vtpm::verifier
 

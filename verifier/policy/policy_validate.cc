@@ -3,10 +3,12 @@
 #include <re2/re2.h>
 
 #include <set>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "common/tpm_alg.h"
@@ -30,11 +32,13 @@ absl::Status CanonicalDigest(const std::string& source,
                              const std::string& field, size_t size,
                              std::string* value) {
   auto raw = HexDecode(*value);
-  if (!raw.ok()) return FieldError(source, field, std::string(raw.status().message()));
+  if (!raw.ok())
+    return FieldError(source, field, std::string(raw.status().message()));
   if (raw->size() != size) {
-    return FieldError(source, field,
-                      absl::StrFormat("'%s' is %d bytes, a SHA-256 digest is %d",
-                                      *value, raw->size(), size));
+    return FieldError(
+        source, field,
+        absl::StrFormat("'%s' is %d bytes, a SHA-256 digest is %d", *value,
+                        raw->size(), size));
   }
   *value = HexEncode(*raw);
   return absl::OkStatus();
@@ -50,9 +54,7 @@ absl::Status CanonicalSha256List(
   return absl::OkStatus();
 }
 
-std::string BankText(HashAlgorithm h) {
-  return HashAlgName(FromProto(h));
-}
+std::string BankText(HashAlgorithm h) { return HashAlgName(FromProto(h)); }
 
 absl::Status ValidateBanks(const Policy& p, const std::string& source) {
   std::set<int> seen;
@@ -72,13 +74,17 @@ absl::Status ValidateBanks(const Policy& p, const std::string& source) {
   auto not_accepted = [&](const std::string& field, HashAlgorithm h) {
     return FieldError(
         source, field,
-        absl::StrCat("bank ", BankText(h),
-                     " is not accepted (acceptedBanks",
+        absl::StrCat("bank ", BankText(h), " is not accepted (acceptedBanks",
                      p.accepted_banks().empty()
                          ? " is empty: sha256, sha384, sha512"
                          : "",
                      ")"));
   };
+  if (p.quote_pcrs().empty() && !BankAccepted(p, TPM2_ALG_SHA256)) {
+    return FieldError(source, "quotePcrs",
+                      "empty, so the verifier quotes sha256:0-7, but sha256 "
+                      "is not in acceptedBanks: list the PCRs to quote");
+  }
   for (int i = 0; i < p.quote_pcrs_size(); ++i) {
     if (!BankAccepted(p, FromProto(p.quote_pcrs(i).hash()))) {
       return not_accepted(absl::StrCat("quotePcrs[", i, "].hash"),
@@ -118,8 +124,7 @@ absl::Status ValidatePinnedEks(Policy* p, const std::string& source) {
   for (const auto& [uuid, fingerprint] : p->pinned_eks()) {
     std::string f = absl::StrCat("pinnedEks[\"", uuid, "\"]");
     if (!IsUuid(uuid)) {
-      return FieldError(source, f,
-                        "key is not a UUID (8-4-4-4-12 hex digits)");
+      return FieldError(source, f, "key is not a UUID (8-4-4-4-12 hex digits)");
     }
     std::string fp = fingerprint;
     auto raw = HexDecode(fp);
@@ -181,6 +186,49 @@ absl::Status ValidateBoot(vtpm_attest::v1::BootPolicy* b,
   return absl::OkStatus();
 }
 
+// Boot rules that an unquoted PCR would let pass without judging
+// anything (nothing measured there reaches the BootState) must have their
+// PCRs quoted. Rules that fail when nothing was measured (kernels,
+// initrds, command line, firmware version, required db/dbx) need no
+// check.
+absl::Status ValidateBootPcrsQuoted(const Policy& p,
+                                    const std::string& source) {
+  const auto& b = p.boot();
+  struct Need {
+    bool set;
+    const char* field;
+    std::vector<uint32_t> pcrs;
+  };
+  const Need needs[] = {
+      {!b.allowed_boot_applications().empty(),
+       "boot.allowedBootApplications",
+       {4}},
+      {!b.allowed_drivers().empty(), "boot.allowedDrivers", {2}},
+      {!b.forbidden_db().empty(), "boot.forbiddenDb", {7}},
+      {b.require_secure_boot(), "boot.requireSecureBoot", {7}},
+      {b.forbid_windows_test_signing(),
+       "boot.forbidWindowsTestSigning",
+       {12, 13, 14}},
+      {b.forbid_windows_debugging(),
+       "boot.forbidWindowsDebugging",
+       {12, 13, 14}},
+  };
+  for (const Need& n : needs) {
+    if (!n.set) continue;
+    for (uint32_t pcr : n.pcrs) {
+      if (!PolicyQuotesPcr(p, pcr)) {
+        return FieldError(
+            source, n.field,
+            absl::StrCat("needs PCR ", pcr,
+                         " in quotePcrs (only events in quoted PCRs are "
+                         "judged; quotePcrs is ",
+                         PcrSelectionToString(QuoteSelection(p)), ")"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsUuid(const std::string& s) {
@@ -201,14 +249,15 @@ absl::Status ValidateExtendedFields(Policy* p, const std::string& source) {
   RETURN_IF_ERROR(ValidatePinnedEks(p, source));
   for (int i = 0; i < p->allowed_quirks_size(); ++i) {
     if (!IsKnownQuirk(p->allowed_quirks(i))) {
-      std::string known;
-      for (auto q : kKnownQuirks) absl::StrAppend(&known, known.empty() ? "" : ", ", q);
+      std::string known = absl::StrJoin(kKnownQuirks, ", ");
       return FieldError(source, absl::StrCat("allowedQuirks[", i, "]"),
                         absl::StrCat("unknown quirk '", p->allowed_quirks(i),
                                      "' (known: ", known, ")"));
     }
   }
-  return ValidateBoot(p->mutable_boot(), source);
+  if (!p->has_boot()) return absl::OkStatus();
+  RETURN_IF_ERROR(ValidateBoot(p->mutable_boot(), source));
+  return ValidateBootPcrsQuoted(*p, source);
 }
 
 }  // namespace vtpm::verifier

@@ -24,6 +24,10 @@ namespace vtpm::verifier {
 //   boot.allowedKernelCmdlines  compile as RE2
 //   boot.minimumFirmwareVersion parses (firmware_version.h)
 //   boot.extraEventTypes    EV_* names from KnownEventTypeNames()
+// and, last, that the PCRs a boot rule reads are quoted wherever an
+// unquoted PCR would let the rule pass unjudged: PCR 4 for
+// allowedBootApplications, 2 for allowedDrivers, 7 for requireSecureBoot
+// and forbiddenDb, 12-14 for the Windows rules.
 // The first problem is returned as InvalidArgument "SOURCE: field PATH:
 // WHY", PATH in the JSON spelling (e.g. "boot.requiredDb[2]").
 absl::Status ValidateExtendedFields(vtpm_attest::v1::Policy* policy,

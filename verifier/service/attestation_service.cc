@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "common/tpm_public.h"
 #include "verifier/ek/ek_certificate.h"
+#include "verifier/policy/boot_evidence.h"
 #include "verifier/quote/quote_verifier.h"
 #include "verifier/service/hello_checks.h"
 #include "verifier/service/limits.h"
@@ -233,11 +234,12 @@ absl::Status AttestationSession::HandleActivation(
 
 VerifierMessage AttestationSession::MakeQuoteRequest() {
   nonce_ = service_->nonces_.Issue(ek_fingerprint_);
+  nonce_issued_at_ = absl::Now();
   VerifierMessage m;
   auto* req = m.mutable_quote_request();
   req->set_nonce(nonce_);
   vtpm::ToProto(QuoteSelection(*policy_), req->mutable_selection());
-  req->set_include_event_log(true);
+  req->set_include_event_log(PolicyNeedsEventLog(*policy_));
   return m;
 }
 
@@ -302,12 +304,47 @@ absl::Status AttestationSession::HandleQuote(
   PolicyInput input;
   input.tpm = &hello_.tpm();
   input.pcrs = &verified->pcrs;
-  EmitVerdict(EvaluatePolicy(*policy_, input), out);
+  input.vm_uuid = hello_.host().vm_uuid();
+  input.ek_fingerprint = ek_fingerprint_;
+  input.evidence_age = absl::Now() - nonce_issued_at_;
+
+  // The event log: replayed against the quoted PCRs, then only the events
+  // of matching PCRs describe the boot.
+  std::vector<Reason> reasons;
+  std::optional<VerifiedBoot> boot;
+  if (!q.event_log().empty()) {
+    auto vb = VerifyEventLog(q.event_log(), verified->pcrs,
+                             ExtractOptionsForPolicy(*policy_));
+    if (vb.ok()) {
+      boot = *std::move(vb);
+      reasons = FindingsToReasons(boot->findings);
+      input.boot = &boot->state;
+    } else {
+      reasons.push_back(ToReason(vb.status()));
+    }
+  }
+  for (auto& r : EvaluatePolicy(*policy_, input)) {
+    // A log that was sent but failed verification is not "missing": its
+    // own reason is already on the verdict.
+    if (r.code() == vtpm_attest::v1::EVENTLOG_MISSING &&
+        !q.event_log().empty()) {
+      continue;
+    }
+    reasons.push_back(std::move(r));
+  }
+  vtpm_attest::v1::BootState state;
+  if (boot.has_value()) {
+    state = std::move(boot->state);
+    // Decoded events are for rule messages; verdicts keep the summary.
+    state.clear_events();
+  }
+  EmitVerdict(std::move(reasons), out, boot.has_value() ? &state : nullptr);
   return absl::OkStatus();
 }
 
-void AttestationSession::EmitVerdict(std::vector<Reason> reasons,
-                                     std::vector<VerifierMessage>* out) {
+void AttestationSession::EmitVerdict(
+    std::vector<Reason> reasons, std::vector<VerifierMessage>* out,
+    const vtpm_attest::v1::BootState* boot_state) {
   vtpm_attest::v1::Verdict v;
   bool error = false;
   for (const auto& r : reasons) {
@@ -320,6 +357,7 @@ void AttestationSession::EmitVerdict(std::vector<Reason> reasons,
   v.mutable_identity()->set_ek_fingerprint(ek_fingerprint_);
   v.mutable_identity()->set_hostname(hello_.host().hostname());
   for (auto& r : reasons) *v.add_reasons() = std::move(r);
+  if (boot_state != nullptr) *v.mutable_boot_state() = *boot_state;
   if (policy_ != nullptr) v.set_policy(policy_->name());
   v.set_verified_at_unix(absl::ToUnixSeconds(absl::Now()));
   v.set_verdict_id(HexEncode(RandomBytes(16)));

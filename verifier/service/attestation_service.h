@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "verifier/ek/trust_store.h"
 #include "verifier/policy/policy.h"
 #include "verifier/quote/nonce_store.h"
@@ -101,9 +102,11 @@ class AttestationSession {
   // simply wrong.
   absl::Status ClassifyNonceFailure(const std::string& attest,
                                     const absl::Status& mismatch);
-  // Records and emits a verdict; `reasons` empty means PASS.
+  // Records and emits a verdict; `reasons` empty means PASS. `boot_state`
+  // (may be null) is what the verified event log said.
   void EmitVerdict(std::vector<vtpm_attest::v1::Reason> reasons,
-                   std::vector<vtpm_attest::v1::VerifierMessage>* out);
+                   std::vector<vtpm_attest::v1::VerifierMessage>* out,
+                   const vtpm_attest::v1::BootState* boot_state = nullptr);
   void Fail(const absl::Status& status,
             std::vector<vtpm_attest::v1::VerifierMessage>* out);
 
@@ -121,6 +124,7 @@ class AttestationSession {
   std::shared_ptr<const PreparedAk> prepared_ak_;
   std::string expected_secret_;
   std::string nonce_;
+  absl::Time nonce_issued_at_;
   std::optional<ClockState> clock_;
   std::optional<vtpm_attest::v1::Verdict> last_verdict_;
 };

@@ -1,0 +1,433 @@
+// Every rule of EvaluatePolicy: passes the good case, rejects the bad case
+// with its reason code and a message naming the rule and what broke it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/hex.h"
+#include "tests/policy/boot_state_data.h"
+#include "verifier/policy/policy.h"
+#include "verifier/policy/policy_rules.h"
+
+namespace vtpm::verifier {
+namespace {
+
+namespace v1 = vtpm_attest::v1;
+using ::testing::AllOf;
+using testing::FakeDigest;
+using ::testing::HasSubstr;
+using testing::ShimSecureBootState;
+
+Policy MustParse(const std::string& json) {
+  auto p = ParsePolicy(json, "test.json", "test");
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *p : Policy();
+}
+
+std::vector<v1::Reason> Evaluate(const Policy& p, const v1::BootState& s) {
+  PolicyInput in;
+  in.boot = &s;
+  return EvaluatePolicy(p, in);
+}
+
+TEST(RulesTest, TpmManufacturer) {
+  Policy p = MustParse(R"({"allowedTpmManufacturers": ["IBM", " MSFT "]})");
+  EXPECT_EQ(p.allowed_tpm_manufacturers(1), "MSFT");
+  v1::TpmFacts tpm;
+  tpm.set_manufacturer("IBM");
+  EXPECT_TRUE(EvaluatePolicy(p, {&tpm, nullptr}).empty());
+  tpm.set_manufacturer("IFX");
+  auto r = EvaluatePolicy(p, {&tpm, nullptr});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_TPM_MANUFACTURER);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("policy test: allowedTpmManufacturers"),
+                    HasSubstr("'IFX'")));
+  // Without TPM facts the rule cannot hold.
+  r = EvaluatePolicy(p, {});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_TPM_MANUFACTURER);
+}
+
+TEST(RulesTest, PinnedEk) {
+  const std::string pinned = FakeDigest(0x11);
+  Policy p = MustParse(absl::StrCat(
+      R"({"pinnedEks": {"0A1B2C3D-0000-4000-8000-00000000000A": ")",
+      absl::AsciiStrToUpper(pinned), R"("}})"));
+  PolicyInput in;
+  in.vm_uuid = "0a1b2c3d-0000-4000-8000-00000000000a";
+  in.ek_fingerprint = pinned;
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  in.vm_uuid = "0A1B2C3D-0000-4000-8000-00000000000A";  // case does not matter
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  in.ek_fingerprint = FakeDigest(0x12);
+  auto r = EvaluatePolicy(p, in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_EK_PINNED);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("pinnedEks"), HasSubstr(FakeDigest(0x12)),
+                    HasSubstr(pinned)));
+  // Another VM is not pinned.
+  in.vm_uuid = "0a1b2c3d-0000-4000-8000-00000000000b";
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+}
+
+TEST(RulesTest, Freshness) {
+  Policy p = MustParse(R"({"freshness": {"maxEvidenceAgeSeconds": 60}})");
+  PolicyInput in;
+  in.evidence_age = absl::Seconds(59);
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  in.evidence_age = absl::Seconds(61);
+  auto r = EvaluatePolicy(p, in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_EVIDENCE_AGE);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("freshness.maxEvidenceAgeSeconds"),
+                    HasSubstr("61.0 s old, limit 60 s")));
+  // Unknown age fails closed.
+  r = EvaluatePolicy(p, PolicyInput{});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_EVIDENCE_AGE);
+  // No limit, no judgement.
+  EXPECT_TRUE(EvaluatePolicy(MustParse("{}"), PolicyInput{}).empty());
+}
+
+TEST(RulesTest, AcceptedBanks) {
+  Policy p = MustParse(R"({"acceptedBanks": ["HASH_ALGORITHM_SHA256"]})");
+  PcrValues pcrs;
+  pcrs[TPM2_ALG_SHA256][0] = std::string(32, '\0');
+  EXPECT_TRUE(EvaluatePolicy(p, {nullptr, &pcrs}).empty());
+  pcrs[TPM2_ALG_SHA1][0] = std::string(20, '\0');
+  auto r = EvaluatePolicy(p, {nullptr, &pcrs});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_BANK);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("acceptedBanks"), HasSubstr("sha1")));
+  // The default excludes sha1 too; an explicit bank set wins over *pcrs.
+  PolicyInput in;
+  in.banks = {TPM2_ALG_SHA1};
+  r = EvaluatePolicy(MustParse("{}"), in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_BANK);
+  in.banks = {TPM2_ALG_SHA384};
+  EXPECT_TRUE(EvaluatePolicy(MustParse("{}"), in).empty());
+}
+
+TEST(RulesTest, EventLogRequired) {
+  Policy p = MustParse(R"({"boot": {"requireEventLog": true}})");
+  auto r = EvaluatePolicy(p, PolicyInput{});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::EVENTLOG_MISSING);
+  EXPECT_THAT(r[0].message(), HasSubstr("boot.requireEventLog"));
+  // A boot rule without requireEventLog needs the log just the same.
+  p = MustParse(absl::StrCat(
+      R"({"boot": {"requireSecureBoot": true, "allowedKernels": [")",
+      FakeDigest(1), R"("]}})"));
+  r = EvaluatePolicy(p, PolicyInput{});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::EVENTLOG_MISSING);
+  EXPECT_THAT(r[0].message(),
+              HasSubstr("boot.requireSecureBoot, boot.allowedKernels: needs "
+                        "the event log"));
+  // A policy without boot rules does not.
+  EXPECT_TRUE(EvaluatePolicy(MustParse(R"({"boot": {"extraEventTypes":
+      ["EV_EFI_ACTION"]}})"),
+                             PolicyInput{})
+                  .empty());
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(
+      Evaluate(MustParse(R"({"boot": {"requireEventLog": true}})"), s).empty());
+}
+
+TEST(RulesTest, Quirks) {
+  v1::BootState s = ShimSecureBootState();
+  s.add_quirks_used("qemu-direct-kernel-boot");
+  auto r = Evaluate(MustParse("{}"), s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_QUIRK);
+  EXPECT_THAT(r[0].message(), AllOf(HasSubstr("allowedQuirks"),
+                                    HasSubstr("qemu-direct-kernel-boot")));
+  EXPECT_TRUE(
+      Evaluate(MustParse(R"({"allowedQuirks": ["qemu-direct-kernel-boot"]})"),
+               s)
+          .empty());
+}
+
+TEST(RulesTest, SecureBoot) {
+  Policy p = MustParse(R"({"boot": {"requireSecureBoot": true}})");
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  s.set_secure_boot(false);
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_SECURE_BOOT);
+  EXPECT_THAT(
+      r[0].message(),
+      AllOf(HasSubstr("boot.requireSecureBoot"), HasSubstr("off"),
+            HasSubstr("event 3 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG)")));
+  s.set_secure_boot_known(false);
+  r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_SECURE_BOOT);
+  EXPECT_THAT(r[0].message(), HasSubstr("not measured"));
+}
+
+TEST(RulesTest, SecureBootDb) {
+  Policy p = MustParse(absl::StrCat(R"({"boot": {"requiredDb": [")",
+                                    testing::kMsUefiCa2011, R"(", ")",
+                                    testing::kMsWindowsPca2011, R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  s.mutable_db()->RemoveLast();  // the UEFI CA
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_SECURE_BOOT_DB);
+  EXPECT_THAT(
+      r[0].message(),
+      AllOf(HasSubstr("boot.requiredDb"), HasSubstr(testing::kMsUefiCa2011),
+            HasSubstr("event 6 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG)")));
+
+  Policy forbid = MustParse(absl::StrCat(
+      R"({"boot": {"forbiddenDb": [")", testing::kMsWindowsPca2011, R"("]}})"));
+  r = Evaluate(forbid, ShimSecureBootState());
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_SECURE_BOOT_DB);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.forbiddenDb"),
+                    HasSubstr("Microsoft Windows Production PCA 2011")));
+  v1::BootState without_pca = ShimSecureBootState();
+  without_pca.mutable_db()->DeleteSubrange(0, 1);
+  EXPECT_TRUE(Evaluate(forbid, without_pca).empty());
+}
+
+TEST(RulesTest, SecureBootDbx) {
+  Policy p = MustParse(absl::StrCat(R"({"boot": {"requiredDbx": [")",
+                                    testing::kOvmfDbxPlaceholder, R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  s.clear_dbx();
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_SECURE_BOOT_DBX);
+  EXPECT_THAT(r[0].message(), AllOf(HasSubstr("boot.requiredDbx"),
+                                    HasSubstr(testing::kOvmfDbxPlaceholder),
+                                    HasSubstr("event 7 (PCR 7")));
+}
+
+TEST(RulesTest, BootApplications) {
+  Policy p = MustParse(absl::StrCat(
+      R"({"boot": {"allowedBootApplications": [")", FakeDigest(0xa1), R"(", ")",
+      FakeDigest(0xa2), R"(", ")", FakeDigest(0xa3), R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  (*s.mutable_boot_applications(1)->mutable_digests())["sha256"] =
+      FakeDigest(0xee);
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_BOOT_APPLICATION);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.allowedBootApplications"),
+                    HasSubstr("event 28 (PCR 4, "
+                              "EV_EFI_BOOT_SERVICES_APPLICATION)"),
+                    HasSubstr("grubx64.efi"), HasSubstr(FakeDigest(0xee))));
+  // An application the log gives no sha256 digest for cannot be judged.
+  s.mutable_boot_applications(1)->mutable_digests()->clear();
+  r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_THAT(r[0].message(), HasSubstr("no sha256"));
+}
+
+TEST(RulesTest, Drivers) {
+  Policy p = MustParse(absl::StrCat(R"({"boot": {"allowedDrivers": [")",
+                                    FakeDigest(0xd1), R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());  // no driver ran
+  v1::BootApplication* d = s.add_drivers();
+  d->set_pcr(2);
+  d->set_event_type(0x80000004);
+  d->set_event_index(12);
+  d->set_device_path("PciRoot(0x0)/Pci(0x3,0x0)");
+  (*d->mutable_digests())["sha256"] = FakeDigest(0xd1);
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  (*d->mutable_digests())["sha256"] = FakeDigest(0xd2);
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_BOOT_APPLICATION);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.allowedDrivers"),
+                    HasSubstr("event 12 (PCR 2, EV_EFI_BOOT_SERVICES_DRIVER)"),
+                    HasSubstr("Pci(0x3,0x0)"), HasSubstr(FakeDigest(0xd2))));
+}
+
+TEST(RulesTest, KernelCmdlineIsAFullMatch) {
+  Policy p = MustParse(
+      R"({"boot": {"allowedKernelCmdlines": ["/vmlinuz console=ttyS0 panic=-?[0-9]+",
+      "console=ttyS0"]}})");
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  s.set_kernel_cmdline("/vmlinuz console=ttyS0 panic=-1 init=/bin/sh");
+  (*s.mutable_events())[4].set_description(
+      "kernel_cmdline: /vmlinuz console=ttyS0 panic=-1 init=/bin/sh");
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_KERNEL_CMDLINE);
+  EXPECT_THAT(r[0].message(), AllOf(HasSubstr("boot.allowedKernelCmdlines"),
+                                    HasSubstr("init=/bin/sh"),
+                                    HasSubstr("event 39 (PCR 8, EV_IPL)")));
+  // A pattern matching a part of the line is not enough.
+  s.set_kernel_cmdline("quiet console=ttyS0");
+  EXPECT_EQ(Evaluate(p, s).size(), 1u);
+  s.set_kernel_cmdline("");
+  r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_THAT(r[0].message(), HasSubstr("no kernel command line"));
+}
+
+TEST(RulesTest, Kernels) {
+  Policy p = MustParse(absl::StrCat(R"({"boot": {"allowedKernels": [")",
+                                    FakeDigest(0xb2), R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  (*s.mutable_kernel_and_initrd(1)->mutable_digests())["sha256"] =
+      FakeDigest(0xef);
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_INITRD);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.allowedKernels"), HasSubstr("kernel"),
+                    HasSubstr("event 36 (PCR 9, /vmlinuz)"),
+                    HasSubstr(FakeDigest(0xef))));
+  // A boot that measured no kernel cannot satisfy a kernel allowlist.
+  s.mutable_kernel_and_initrd()->DeleteSubrange(1, 1);
+  r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_INITRD);
+  EXPECT_THAT(r[0].message(), HasSubstr("no kernel was measured"));
+}
+
+TEST(RulesTest, Initrds) {
+  Policy p = MustParse(absl::StrCat(R"({"boot": {"allowedInitrds": [")",
+                                    FakeDigest(0xb3), R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  (*s.mutable_kernel_and_initrd(2)->mutable_digests())["sha256"] =
+      FakeDigest(0xf0);
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_INITRD);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.allowedInitrds"), HasSubstr("initrd"),
+                    HasSubstr("event 41 (PCR 9, /initrd.img)")));
+  // UKI sections count: a .initrd section with another digest fails.
+  v1::UkiSection* sec = s.add_uki_sections();
+  sec->set_name(".initrd");
+  (*sec->mutable_digests())["sha256"] = FakeDigest(0xb3);
+  (*s.mutable_kernel_and_initrd(2)->mutable_digests())["sha256"] =
+      FakeDigest(0xb3);
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  (*sec->mutable_digests())["sha256"] = FakeDigest(0xf1);
+  r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_THAT(r[0].message(), HasSubstr("UKI section .initrd"));
+}
+
+TEST(RulesTest, ClassifiesMeasuredFiles) {
+  auto kind = [](const std::string& name) {
+    v1::MeasuredFile f;
+    f.set_name(name);
+    return ClassifyMeasuredFile(f);
+  };
+  EXPECT_EQ(kind("/vmlinuz"), MeasuredKind::kKernel);
+  EXPECT_EQ(kind("(hd0,gpt2)/boot/vmlinuz-6.1.0-27-amd64"),
+            MeasuredKind::kKernel);
+  EXPECT_EQ(kind("/boot/initrd.img-6.1.0-27-amd64"), MeasuredKind::kInitrd);
+  EXPECT_EQ(kind("Linux initrd"), MeasuredKind::kInitrd);
+  EXPECT_EQ(kind("/initramfs-linux.img"), MeasuredKind::kInitrd);
+  EXPECT_EQ(kind("(hd0)/EFI/debian/grub.cfg"), MeasuredKind::kOther);
+  EXPECT_EQ(kind("LOADED_IMAGE::LoadOptions"), MeasuredKind::kOther);
+  // A directory named like a kernel does not make a file a kernel.
+  EXPECT_EQ(kind("/vmlinuz.d/grub.cfg"), MeasuredKind::kOther);
+}
+
+TEST(RulesTest, FirmwareVersion) {
+  Policy p = MustParse(R"({"boot": {"minimumFirmwareVersion": "2.10"}})");
+  v1::BootState s = ShimSecureBootState();
+  s.set_firmware_version("2.10.1");
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  s.set_firmware_version("2.9");
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_FIRMWARE_VERSION);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.minimumFirmwareVersion"),
+                    HasSubstr("'2.9'"), HasSubstr("older than 2.10"),
+                    HasSubstr("event 0 (PCR 0, EV_S_CRTM_VERSION)")));
+  // OVMF measures an empty version string: nothing to compare, fails.
+  s.set_firmware_version("");
+  r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_FIRMWARE_VERSION);
+}
+
+TEST(RulesTest, Windows) {
+  Policy p = MustParse(
+      R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [0, 7, 12, 13, 14]}],
+          "boot": {"forbidWindowsTestSigning": true, "forbidWindowsDebugging": true}})");
+  v1::BootState s = ShimSecureBootState();
+  EXPECT_TRUE(Evaluate(p, s).empty());  // not a Windows boot
+  s.mutable_windows()->set_code_integrity_enabled(true);
+  EXPECT_TRUE(Evaluate(p, s).empty());
+  s.mutable_windows()->set_test_signing(true);
+  s.mutable_windows()->set_kernel_debugging(true);
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_WINDOWS);
+  EXPECT_THAT(r[0].message(), AllOf(HasSubstr("boot.forbidWindowsTestSigning"),
+                                    HasSubstr("test signing")));
+  EXPECT_EQ(r[1].code(), v1::POLICY_WINDOWS);
+  EXPECT_THAT(r[1].message(), AllOf(HasSubstr("boot.forbidWindowsDebugging"),
+                                    HasSubstr("kernel debugging")));
+}
+
+TEST(RulesTest, EveryFailedRuleIsReportedInTableOrder) {
+  Policy p = MustParse(absl::StrCat(
+      R"({"name": "all", "allowedTpmManufacturers": ["MSFT"],
+          "freshness": {"maxEvidenceAgeSeconds": 10},
+          "boot": {"requireSecureBoot": true, "requiredDbx": [")",
+      FakeDigest(0x01), R"("], "allowedBootApplications": [")",
+      FakeDigest(0x02), R"("], "minimumFirmwareVersion": "1"}})"));
+  v1::BootState s = ShimSecureBootState();
+  s.set_secure_boot(false);
+  v1::TpmFacts tpm;
+  tpm.set_manufacturer("IBM");
+  PolicyInput in;
+  in.tpm = &tpm;
+  in.boot = &s;
+  in.evidence_age = absl::Seconds(11);
+  auto r = EvaluatePolicy(p, in);
+  std::vector<v1::ReasonCode> codes;
+  for (const auto& x : r) codes.push_back(x.code());
+  EXPECT_THAT(codes,
+              ::testing::ElementsAre(
+                  v1::POLICY_TPM_MANUFACTURER, v1::POLICY_EVIDENCE_AGE,
+                  v1::POLICY_SECURE_BOOT, v1::POLICY_SECURE_BOOT_DBX,
+                  v1::POLICY_BOOT_APPLICATION, v1::POLICY_BOOT_APPLICATION,
+                  v1::POLICY_BOOT_APPLICATION, v1::POLICY_FIRMWARE_VERSION));
+  for (const auto& x : r) EXPECT_THAT(x.message(), HasSubstr("policy all: "));
+}
+
+TEST(RulesTest, RuleTableNamesEveryRuleOnce) {
+  std::set<std::string> fields;
+  std::set<RuleFn> fns;
+  for (const PolicyRule& rule : PolicyRules()) {
+    EXPECT_TRUE(fields.insert(rule.field).second) << rule.field;
+    EXPECT_TRUE(fns.insert(rule.check).second) << rule.field;
+  }
+  EXPECT_EQ(PolicyRules().size(), 19u);
+}
+
+}  // namespace
+}  // namespace vtpm::verifier
