@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "agent/tpm/pcr.h"
 #include "common/eventlog/event_log.h"
 #include "tests/e2e/e2e_fixture.h"
@@ -219,6 +220,71 @@ TEST_F(BootIntegrityTest, PcrChangedAfterBootBreaksReplay) {
   auto run = Run(*a);
   EXPECT_RESULT(run, v1::RESULT_FAIL);
   EXPECT_THAT(Codes(*run.verdict), ElementsAre(v1::EVENTLOG_REPLAY_MISMATCH));
+}
+
+TEST_F(BootIntegrityTest, PolicyLearnedFromTheDatabaseAcceptsTheGoldenVm) {
+  const std::string uuid = "0b5e6d9a-3c1f-4a57-9a7e-2f1d3c4b5a69";
+  std::string uuid_path = dir_.Sub("guest-root/sys/class/dmi/id/product_uuid");
+  fs::create_directories(fs::path(uuid_path).parent_path());
+  ASSERT_TRUE(WriteFile(uuid_path, absl::AsciiStrToUpper(uuid) + "\n").ok());
+  BootWith("ovmf-shim-secboot-crb");
+  WritePolicy(SecureBootPolicy());
+  StartVerifier();
+  auto a = MakeAttestor(*tpm_);
+  ASSERT_NE(a, nullptr);
+  auto golden = Run(*a);
+  EXPECT_RESULT(golden, v1::RESULT_PASS);
+  EXPECT_EQ(golden.verdict->identity().vm_uuid(), uuid);
+
+  // The operator learns from the golden VM's stored attestation.
+  std::string learned = dir_.Sub("learned.json");
+  auto r = RunCommand({BinaryDir() + "/verifier/cli/vtpm-attest", "policy",
+                       "learn", "--from-database", dir_.Sub("verifier.db"),
+                       "--vm-uuid", uuid, "--name", "golden-shim", "--label",
+                       "image=test", "--out", learned});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_THAT(r->output, HasSubstr(uuid));
+  auto policy = ReadFile(learned);
+  ASSERT_TRUE(policy.ok());
+  EXPECT_THAT(*policy, HasSubstr("\"requireSecureBoot\": true"));
+  EXPECT_THAT(*policy, HasSubstr("allowedBootApplications"));
+
+  // The learned policy, in force, accepts the same boot...
+  verifier_->Shutdown();
+  fs::copy_file(learned, dir_.Sub("policies/golden-shim.json"));
+  StartVerifier();
+  auto again = Run(*a);
+  EXPECT_RESULT(again, v1::RESULT_PASS);
+  EXPECT_EQ(again.verdict->policy(), "golden-shim");
+  // ...and rejects another VM of the same image label that booted
+  // differently (its log and its PCRs agree: a UKI without Secure Boot).
+  auto tpm2 = Swtpm::Start(dir_.Sub("tpm2"), *ca_);
+  ASSERT_TRUE(tpm2.ok()) << tpm2.status();
+  std::string uki = *ReadFile(SourceDir() +
+                              "/tests/data/eventlogs/ovmf-uki-plain-crb/"
+                              "binary_bios_measurements");
+  auto uki_parsed = eventlog::ParseEventLog(uki);
+  ASSERT_TRUE(uki_parsed.ok());
+  ASSERT_TRUE(ExtendTpmWithLog(*uki_parsed, (*tpm2)->tools_env()).ok());
+  ASSERT_TRUE(WriteFile(dir_.Sub("guest-root/sys/kernel/security/tpm0/"
+                                 "binary_bios_measurements"),
+                        uki)
+                  .ok());
+  auto b = MakeAttestor(**tpm2, agent::AkAlgorithm::kEccP256,
+                        agent::EkAlgorithm::kAuto, "state-b");
+  ASSERT_NE(b, nullptr);
+  auto other = Run(*b);
+  EXPECT_RESULT(other, v1::RESULT_FAIL);
+  EXPECT_EQ(other.verdict->policy(), "golden-shim");
+  EXPECT_THAT(Codes(*other.verdict), Contains(v1::POLICY_SECURE_BOOT));
+  EXPECT_THAT(Codes(*other.verdict), Contains(v1::POLICY_BOOT_APPLICATION));
+  auto unknown =
+      RunCommand({BinaryDir() + "/verifier/cli/vtpm-attest", "policy", "learn",
+                  "--from-database", dir_.Sub("verifier.db"), "--vm-uuid",
+                  "11111111-2222-3333-4444-555555555555"});
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->exit_code, 1) << unknown->output;
 }
 
 }  // namespace

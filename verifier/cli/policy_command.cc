@@ -23,6 +23,7 @@
 #include "common/reason.h"
 #include "common/tpm_alg.h"
 #include "verifier/cli/json_writer.h"
+#include "verifier/cli/policy_from_store.h"
 #include "verifier/cli/quote_inputs.h"
 #include "verifier/policy/boot_evidence.h"
 #include "verifier/policy/offline_policy.h"
@@ -43,6 +44,8 @@ constexpr size_t kMaxEventLogFile = 4 << 20;
 
 constexpr char kUsage[] =
     "Usage: vtpm-attest policy learn --from-eventlog FILE [--pcrs FILE]\n"
+    "       vtpm-attest policy learn --from-database DB (--vm-uuid UUID | "
+    "--ek-fingerprint HEX)\n"
     "         [--name NAME] [--label KEY=VALUE]... [--golden-pcrs] [--out "
     "FILE]\n"
     "       vtpm-attest policy check --policy FILE --eventlog FILE\n"
@@ -166,6 +169,9 @@ std::string VerifiedText(const eventlog::ReplayMatch& match) {
 
 struct LearnArgs {
   std::string eventlog;
+  std::string database;
+  std::string vm_uuid;
+  std::string ek_fingerprint;
   std::string pcrs;
   std::string name = "learned";
   std::vector<std::string> labels;
@@ -173,63 +179,11 @@ struct LearnArgs {
   std::string out;
 };
 
-int RunLearn(int argc, char** argv) {
-  LearnArgs args;
-  po::options_description desc("policy learn options");
-  desc.add_options()("help,h", "show this help")(
-      "from-eventlog", po::value(&args.eventlog)->required(),
-      "TCG event log of the known-good boot")(
-      "pcrs", po::value(&args.pcrs),
-      "PCR values the log must replay to (\"[BANK:]INDEX HEX\" lines)")(
-      "name", po::value(&args.name), "policy name (default \"learned\")")(
-      "label", po::value(&args.labels)->composing(),
-      "KEY=VALUE label that selects the policy (repeatable; default "
-      "policy=NAME)")("golden-pcrs", po::bool_switch(&args.golden_pcrs),
-                      "also pin the replayed PCR values (pcrValues)")(
-      "out", po::value(&args.out), "write the policy here (default stdout)");
-  if (int rc = ParseOptions("learn", argc, argv, desc); rc >= 0) return rc;
-
-  verifier::LearnOptions learn;
-  learn.name = args.name;
-  learn.source = args.eventlog;
-  learn.golden_pcrs = args.golden_pcrs;
-  for (const std::string& kv : args.labels) {
-    std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
-    if (p.first.empty() || kv.find('=') == std::string::npos) {
-      std::fprintf(stderr,
-                   "vtpm-attest policy learn: --label wants KEY=VALUE, got "
-                   "'%s'\n",
-                   kv.c_str());
-      return kExitUsage;
-    }
-    learn.match_labels[p.first] = p.second;
-  }
-
-  // Learning tolerates every known quirk and records the ones the log
-  // needed in allowedQuirks.
-  bootstate::ExtractOptions opts;
-  for (auto q : verifier::kKnownQuirks) opts.allowed_quirks.emplace(q);
-  auto ev = LoadEvidence(args.eventlog, args.pcrs, Policy(), opts);
-  if (!ev.ok()) {
-    std::fprintf(
-        stderr, "vtpm-attest policy learn: %s%s\n",
-        IsEvidenceFailure(ev.status())
-            ? absl::StrCat(ReasonCode_Name(ReasonOf(ev.status())), ": ").c_str()
-            : "",
-        std::string(ev.status().message()).c_str());
-    return IsEvidenceFailure(ev.status()) ? kExitFailed : kExitUsage;
-  }
-  if (!ev->boot.findings.empty()) {
-    std::fprintf(stderr,
-                 "vtpm-attest policy learn: refusing to learn from a log "
-                 "with findings:\n");
-    for (const auto& r : verifier::FindingsToReasons(ev->boot.findings)) {
-      std::fprintf(stderr, "  FAIL  %s: %s\n",
-                   ReasonCode_Name(r.code()).c_str(), r.message().c_str());
-    }
-    return kExitFailed;
-  }
-  auto policy = verifier::LearnPolicy(ev->boot.state, learn);
+// Learns the policy for `state`, checks it loads, and writes it.
+int WriteLearned(const vtpm_attest::v1::BootState& state,
+                 const verifier::LearnOptions& learn, const LearnArgs& args,
+                 const std::string& source) {
+  auto policy = verifier::LearnPolicy(state, learn);
   if (!policy.ok()) {
     std::fprintf(stderr, "vtpm-attest policy learn: %s\n",
                  std::string(policy.status().message()).c_str());
@@ -260,14 +214,104 @@ int RunLearn(int argc, char** argv) {
       return kExitUsage;
     }
   }
-  std::fprintf(stderr,
-               "vtpm-attest policy learn: policy '%s' from %s (PCRs verified: "
-               "%s%s)%s%s\n",
-               args.name.c_str(), args.eventlog.c_str(),
-               VerifiedText(ev->boot.match).c_str(),
-               ev->pcrs_from_file ? "" : ", against the log's own replay",
+  std::fprintf(stderr, "vtpm-attest policy learn: policy '%s' from %s%s%s\n",
+               args.name.c_str(), source.c_str(),
                args.out.empty() ? "" : " written to ", args.out.c_str());
   return kExitOk;
+}
+
+int RunLearn(int argc, char** argv) {
+  LearnArgs args;
+  po::options_description desc("policy learn options");
+  desc.add_options()("help,h", "show this help")(
+      "from-eventlog", po::value(&args.eventlog),
+      "TCG event log of the known-good boot")(
+      "from-database", po::value(&args.database),
+      "or: the verifier's SQLite database, to learn from the last verified "
+      "attestation of a golden VM (with --vm-uuid or --ek-fingerprint)")(
+      "vm-uuid", po::value(&args.vm_uuid), "the golden VM (--from-database)")(
+      "ek-fingerprint", po::value(&args.ek_fingerprint),
+      "the golden VM's EK fingerprint (--from-database)")(
+      "pcrs", po::value(&args.pcrs),
+      "PCR values the log must replay to (\"[BANK:]INDEX HEX\" lines)")(
+      "name", po::value(&args.name), "policy name (default \"learned\")")(
+      "label", po::value(&args.labels)->composing(),
+      "KEY=VALUE label that selects the policy (repeatable; default "
+      "policy=NAME)")("golden-pcrs", po::bool_switch(&args.golden_pcrs),
+                      "also pin the replayed PCR values (pcrValues)")(
+      "out", po::value(&args.out), "write the policy here (default stdout)");
+  if (int rc = ParseOptions("learn", argc, argv, desc); rc >= 0) return rc;
+
+  verifier::LearnOptions learn;
+  learn.name = args.name;
+  learn.source = args.eventlog;
+  learn.golden_pcrs = args.golden_pcrs;
+  for (const std::string& kv : args.labels) {
+    std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
+    if (p.first.empty() || kv.find('=') == std::string::npos) {
+      std::fprintf(stderr,
+                   "vtpm-attest policy learn: --label wants KEY=VALUE, got "
+                   "'%s'\n",
+                   kv.c_str());
+      return kExitUsage;
+    }
+    learn.match_labels[p.first] = p.second;
+  }
+
+  if (args.eventlog.empty() == args.database.empty()) {
+    std::fprintf(stderr,
+                 "vtpm-attest policy learn: give exactly one of "
+                 "--from-eventlog and --from-database\n");
+    return kExitUsage;
+  }
+  if (!args.database.empty()) {
+    if (args.vm_uuid.empty() == args.ek_fingerprint.empty()) {
+      std::fprintf(stderr,
+                   "vtpm-attest policy learn: --from-database needs exactly "
+                   "one of --vm-uuid and --ek-fingerprint\n");
+      return kExitUsage;
+    }
+    auto stored =
+        LoadStoredBoot(args.database, args.vm_uuid, args.ek_fingerprint);
+    if (!stored.ok()) {
+      std::fprintf(stderr, "vtpm-attest policy learn: %s\n",
+                   std::string(stored.status().message()).c_str());
+      return stored.status().code() == absl::StatusCode::kNotFound ? kExitFailed
+                                                                   : kExitUsage;
+    }
+    learn.source = stored->description;
+    return WriteLearned(stored->state, learn, args, stored->description);
+  }
+
+  // Learning tolerates every known quirk and records the ones the log
+  // needed in allowedQuirks.
+  bootstate::ExtractOptions opts;
+  for (auto q : verifier::kKnownQuirks) opts.allowed_quirks.emplace(q);
+  auto ev = LoadEvidence(args.eventlog, args.pcrs, Policy(), opts);
+  if (!ev.ok()) {
+    std::fprintf(
+        stderr, "vtpm-attest policy learn: %s%s\n",
+        IsEvidenceFailure(ev.status())
+            ? absl::StrCat(ReasonCode_Name(ReasonOf(ev.status())), ": ").c_str()
+            : "",
+        std::string(ev.status().message()).c_str());
+    return IsEvidenceFailure(ev.status()) ? kExitFailed : kExitUsage;
+  }
+  if (!ev->boot.findings.empty()) {
+    std::fprintf(stderr,
+                 "vtpm-attest policy learn: refusing to learn from a log "
+                 "with findings:\n");
+    for (const auto& r : verifier::FindingsToReasons(ev->boot.findings)) {
+      std::fprintf(stderr, "  FAIL  %s: %s\n",
+                   ReasonCode_Name(r.code()).c_str(), r.message().c_str());
+    }
+    return kExitFailed;
+  }
+  return WriteLearned(
+      ev->boot.state, learn, args,
+      absl::StrCat(
+          args.eventlog, " (PCRs verified: ", VerifiedText(ev->boot.match),
+          ev->pcrs_from_file ? "" : ", against the log's own replay", ")"));
 }
 
 // ---------------------------------------------------------------- check

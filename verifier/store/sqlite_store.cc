@@ -50,6 +50,11 @@ CREATE INDEX verdicts_by_identity ON verdicts(ek_fingerprint, created_at);
 )sql",
 };
 
+constexpr char kSelectIdentity[] =
+    "SELECT ek_fingerprint, vm_uuid, hostname, ek_public, ek_certificate,"
+    " ak_name, ak_public, policy, first_seen, last_seen, clock, reset_count,"
+    " restart_count FROM identities";
+
 class SqliteStore : public Store {
  public:
   explicit SqliteStore(DbPtr db) : db_(std::move(db)) {}
@@ -89,31 +94,31 @@ class SqliteStore : public Store {
     std::lock_guard<std::mutex> lock(mu_);
     ASSIGN_OR_RETURN(
         StmtPtr st,
-        Prepare("SELECT vm_uuid, hostname, ek_public, ek_certificate, ak_name,"
-                " ak_public, policy, first_seen, last_seen, clock, reset_count,"
-                " restart_count FROM identities WHERE ek_fingerprint = ?"));
+        Prepare(absl::StrCat(kSelectIdentity, " WHERE ek_fingerprint = ?")
+                    .c_str()));
     BindText(st.get(), 1, fp);
     int rc = sqlite3_step(st.get());
     if (rc == SQLITE_DONE) return std::optional<IdentityRecord>();
     if (rc != SQLITE_ROW) return Error("reading identity");
-    IdentityRecord r;
-    r.ek_fingerprint = fp;
-    r.vm_uuid = Text(st.get(), 0);
-    r.hostname = Text(st.get(), 1);
-    r.ek_public = Blob(st.get(), 2);
-    r.ek_certificate = Blob(st.get(), 3);
-    r.ak_name = Blob(st.get(), 4);
-    r.ak_public = Blob(st.get(), 5);
-    r.policy = Text(st.get(), 6);
-    r.first_seen_unix = sqlite3_column_int64(st.get(), 7);
-    r.last_seen_unix = sqlite3_column_int64(st.get(), 8);
-    if (sqlite3_column_type(st.get(), 9) != SQLITE_NULL) {
-      r.clock =
-          ClockState{static_cast<uint64_t>(sqlite3_column_int64(st.get(), 9)),
-                     static_cast<uint32_t>(sqlite3_column_int64(st.get(), 10)),
-                     static_cast<uint32_t>(sqlite3_column_int64(st.get(), 11))};
+    return std::optional<IdentityRecord>(ReadIdentity(st.get()));
+  }
+
+  absl::StatusOr<std::vector<IdentityRecord>> FindIdentitiesByVmUuid(
+      const std::string& vm_uuid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(StmtPtr st,
+                     Prepare(absl::StrCat(kSelectIdentity,
+                                          " WHERE vm_uuid = ?"
+                                          " ORDER BY last_seen DESC")
+                                 .c_str()));
+    BindText(st.get(), 1, vm_uuid);
+    std::vector<IdentityRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      out.push_back(ReadIdentity(st.get()));
     }
-    return std::optional<IdentityRecord>(std::move(r));
+    if (rc != SQLITE_DONE) return Error("finding identities");
+    return out;
   }
 
   absl::Status UpsertIdentity(const IdentityRecord& r) override {
@@ -245,6 +250,27 @@ class SqliteStore : public Store {
   static absl::Status WithMigration(const absl::Status& s, int v) {
     return absl::Status(
         s.code(), absl::StrCat("schema migration ", v, ": ", s.message()));
+  }
+
+  // One row of kSelectIdentity.
+  static IdentityRecord ReadIdentity(sqlite3_stmt* st) {
+    IdentityRecord r;
+    r.ek_fingerprint = Text(st, 0);
+    r.vm_uuid = Text(st, 1);
+    r.hostname = Text(st, 2);
+    r.ek_public = Blob(st, 3);
+    r.ek_certificate = Blob(st, 4);
+    r.ak_name = Blob(st, 5);
+    r.ak_public = Blob(st, 6);
+    r.policy = Text(st, 7);
+    r.first_seen_unix = sqlite3_column_int64(st, 8);
+    r.last_seen_unix = sqlite3_column_int64(st, 9);
+    if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+      r.clock = ClockState{static_cast<uint64_t>(sqlite3_column_int64(st, 10)),
+                           static_cast<uint32_t>(sqlite3_column_int64(st, 11)),
+                           static_cast<uint32_t>(sqlite3_column_int64(st, 12))};
+    }
+    return r;
   }
 
   static void BindText(sqlite3_stmt* st, int i, const std::string& s) {

@@ -44,6 +44,11 @@ class Store {
   virtual absl::StatusOr<std::optional<IdentityRecord>> GetIdentity(
       const std::string& ek_fingerprint) = 0;
 
+  // Identities whose last Hello named `vm_uuid`, most recently seen first.
+  // More than one means the VM's TPM (EK) changed.
+  virtual absl::StatusOr<std::vector<IdentityRecord>> FindIdentitiesByVmUuid(
+      const std::string& vm_uuid) = 0;
+
   // Inserts or updates the descriptive fields (vm_uuid, hostname, EK,
   // policy, last_seen). Keeps first_seen, the activated AK and the clock.
   virtual absl::Status UpsertIdentity(const IdentityRecord& record) = 0;
