@@ -62,11 +62,35 @@ absl::StatusOr<TPMI_ALG_HASH> HashAlgFromName(absl::string_view name) {
 }
 
 absl::StatusOr<std::string> Hash(TPMI_ALG_HASH alg, absl::string_view data) {
-  auto md = EvpMdForTpmAlg(alg);
-  if (!md.ok()) return md.status();
+  // Fetched once per algorithm: an implicit fetch on every EVP_Digest call
+  // costs more than hashing a short event.
+  static const EVP_MD* const kFetched[] = {
+      EVP_MD_fetch(nullptr, "SHA1", nullptr),
+      EVP_MD_fetch(nullptr, "SHA256", nullptr),
+      EVP_MD_fetch(nullptr, "SHA384", nullptr),
+      EVP_MD_fetch(nullptr, "SHA512", nullptr)};
+  const EVP_MD* md = nullptr;
+  switch (alg) {
+    case TPM2_ALG_SHA1:
+      md = kFetched[0];
+      break;
+    case TPM2_ALG_SHA256:
+      md = kFetched[1];
+      break;
+    case TPM2_ALG_SHA384:
+      md = kFetched[2];
+      break;
+    case TPM2_ALG_SHA512:
+      md = kFetched[3];
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported hash algorithm ", HashAlgName(alg)));
+  }
+  if (md == nullptr) return OsslError("EVP_MD_fetch");
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, *md, nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) {
     return OsslError("EVP_Digest");
   }
   return std::string(reinterpret_cast<char*>(out), len);

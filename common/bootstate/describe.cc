@@ -41,11 +41,11 @@ std::string DescribeVariable(const ev::Event& e) {
                       var->name == "db" || var->name == "dbx" ||
                       var->name == "MokList" || var->name == "MokListX";
   if (e.type == ev::EV_EFI_VARIABLE_DRIVER_CONFIG && signature_db) {
-    auto sigs = ParseSignatureLists(var->data, nullptr);
-    if (sigs.ok()) {
-      absl::StrAppend(&out, ": ", sigs->size(), " signatures");
+    auto count = CountSignatures(var->data);
+    if (count.ok()) {
+      absl::StrAppend(&out, ": ", *count, " signatures");
     } else {
-      absl::StrAppend(&out, ": ", Malformed(sigs.status()));
+      absl::StrAppend(&out, ": ", Malformed(count.status()));
     }
   } else if ((e.type == ev::EV_EFI_VARIABLE_BOOT ||
               e.type == ev::EV_EFI_VARIABLE_BOOT2) &&

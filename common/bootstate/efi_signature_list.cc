@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/bootstate/byte_reader.h"
@@ -76,9 +77,12 @@ SignatureEntry DecodeSignature(absl::string_view type_guid,
   return e;
 }
 
-absl::StatusOr<std::vector<SignatureEntry>> ParseSignatureLists(
-    absl::string_view bytes, std::vector<std::string>* problems) {
-  std::vector<SignatureEntry> out;
+absl::Status WalkSignatureLists(
+    absl::string_view bytes,
+    absl::FunctionRef<void(absl::string_view type_guid,
+                           absl::string_view owner_raw, absl::string_view data,
+                           size_t index)>
+        visit) {
   ByteReader r(bytes);
   size_t index = 0;
   while (!r.empty()) {
@@ -118,14 +122,36 @@ absl::StatusOr<std::vector<SignatureEntry>> ParseSignatureLists(
       absl::string_view owner, data;
       r.ReadBytes(kGuidSize, &owner);
       r.ReadBytes(sig_size - kGuidSize, &data);
-      std::string problem;
-      out.push_back(DecodeSignature(type, GuidToString(owner), data, &problem));
-      if (!problem.empty() && problems != nullptr) {
-        problems->push_back(absl::StrCat("signature ", index, ": ", problem));
-      }
+      visit(type, owner, data, index);
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SignatureEntry>> ParseSignatureLists(
+    absl::string_view bytes, std::vector<std::string>* problems) {
+  std::vector<SignatureEntry> out;
+  absl::Status st = WalkSignatureLists(bytes, [&](absl::string_view type,
+                                                  absl::string_view owner,
+                                                  absl::string_view data,
+                                                  size_t index) {
+    std::string problem;
+    out.push_back(DecodeSignature(type, GuidToString(owner), data, &problem));
+    if (!problem.empty() && problems != nullptr) {
+      problems->push_back(absl::StrCat("signature ", index, ": ", problem));
+    }
+  });
+  if (!st.ok()) return st;
   return out;
+}
+
+absl::StatusOr<size_t> CountSignatures(absl::string_view bytes) {
+  size_t n = 0;
+  absl::Status st =
+      WalkSignatureLists(bytes, [&](absl::string_view, absl::string_view,
+                                    absl::string_view, size_t) { ++n; });
+  if (!st.ok()) return st;
+  return n;
 }
 
 absl::StatusOr<SignatureEntry> ParseAuthoritySignature(absl::string_view data,

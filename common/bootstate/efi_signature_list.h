@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "vtpm_attest/v1/attest.pb.h"
@@ -41,6 +42,19 @@ SignatureEntry DecodeSignature(absl::string_view type_guid,
 // with the signature's position.
 absl::StatusOr<std::vector<SignatureEntry>> ParseSignatureLists(
     absl::string_view bytes, std::vector<std::string>* problems);
+
+// Visits every signature of a signature database in order, with the
+// same size checks and errors as ParseSignatureLists, decoding nothing.
+absl::Status WalkSignatureLists(
+    absl::string_view bytes,
+    absl::FunctionRef<void(absl::string_view type_guid,
+                           absl::string_view owner_raw, absl::string_view data,
+                           size_t index)>
+        visit);
+
+// The number of signatures in a signature database (no certificate is
+// decoded: for descriptions).
+absl::StatusOr<size_t> CountSignatures(absl::string_view bytes);
 
 // Parses the VariableData of an EV_EFI_VARIABLE_AUTHORITY event: one
 // EFI_SIGNATURE_DATA whose type is not recorded in the event. 48 bytes
