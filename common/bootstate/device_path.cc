@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "common/bootstate/byte_reader.h"
+#include "common/byte_reader.h"
 #include "common/bootstate/guid.h"
 #include "common/bootstate/ucs2.h"
 #include "common/hex.h"

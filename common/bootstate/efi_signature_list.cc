@@ -7,7 +7,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/bootstate/byte_reader.h"
+#include "common/byte_reader.h"
 #include "common/bootstate/guid.h"
 #include "common/hex.h"
 #include "common/ossl.h"

@@ -2,7 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/bootstate/byte_reader.h"
+#include "common/byte_reader.h"
 #include "common/bootstate/guid.h"
 #include "common/bootstate/ucs2.h"
 

@@ -1,7 +1,7 @@
 #include "common/bootstate/wbcl.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/bootstate/byte_reader.h"
+#include "common/byte_reader.h"
 #include "common/bootstate/ucs2.h"
 #include "common/hex.h"
 

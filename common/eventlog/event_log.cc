@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/eventlog/byte_reader.h"
+#include "common/byte_reader.h"
 #include "common/eventlog/malformed.h"
 #include "common/pcr_selection.h"
 #include "common/status_macros.h"
@@ -16,8 +16,8 @@
 namespace vtpm::eventlog {
 namespace {
 
-using internal::ByteReader;
 using internal::MalformedLogError;
+using ::vtpm::ByteReader;
 
 constexpr size_t kLegacyDigestSize = 20;
 // Largest digest an unknown algorithm may declare (sizeof(TPMU_HA)).
@@ -92,7 +92,7 @@ absl::Status ReadEventData(ByteReader& r, const Site& site,
 // A TCG_PCClientPCREvent (legacy, SHA-1) record.
 absl::Status ReadLegacyRecord(ByteReader& r, const Site& site,
                               const ParseLimits& limits, Event* ev) {
-  ev->offset = r.offset();
+  ev->offset = r.position();
   RETURN_IF_ERROR(ReadU32(r, site, "the PCR index", &ev->pcr));
   RETURN_IF_ERROR(ReadU32(r, site, "the event type", &ev->type));
   absl::string_view digest;
@@ -107,7 +107,7 @@ absl::Status ReadLegacyRecord(ByteReader& r, const Site& site,
 absl::Status ReadAgileRecord(ByteReader& r, const Site& site,
                              const ParseLimits& limits,
                              const std::vector<BankSpec>& banks, Event* ev) {
-  ev->offset = r.offset();
+  ev->offset = r.position();
   RETURN_IF_ERROR(ReadU32(r, site, "the PCR index", &ev->pcr));
   RETURN_IF_ERROR(ReadU32(r, site, "the event type", &ev->type));
   uint32_t count;
@@ -334,8 +334,8 @@ absl::StatusOr<ParsedLog> ParseEventLog(absl::string_view bytes,
                      ParseSpecId(first, header_site, limits));
     log.format = LogFormat::kCryptoAgile;
     for (const BankSpec& b : banks) log.banks.push_back(b.alg);
-    while (r.remaining() > 0 && !IsFill(r.rest(), kAgileFixedFields)) {
-      Site site = EventSite(log.events.size(), r.offset());
+    while (r.remaining() > 0 && !IsFill(r.Rest(), kAgileFixedFields)) {
+      Site site = EventSite(log.events.size(), r.position());
       RETURN_IF_ERROR(sink.CheckRoom(site, log));
       Event ev;
       ev.index = static_cast<uint32_t>(log.events.size());
@@ -350,8 +350,8 @@ absl::StatusOr<ParsedLog> ParseEventLog(absl::string_view bytes,
   first.index = 0;
   RETURN_IF_ERROR(sink.CheckRoom(EventSite(0, 0), log));
   RETURN_IF_ERROR(sink.Add(EventSite(0, 0), std::move(first), &log));
-  while (r.remaining() > 0 && !IsFill(r.rest(), kLegacyFixedFields)) {
-    Site site = EventSite(log.events.size(), r.offset());
+  while (r.remaining() > 0 && !IsFill(r.Rest(), kLegacyFixedFields)) {
+    Site site = EventSite(log.events.size(), r.position());
     RETURN_IF_ERROR(sink.CheckRoom(site, log));
     Event ev;
     ev.index = static_cast<uint32_t>(log.events.size());

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "common/bootstate/byte_reader.h"
+#include "common/byte_reader.h"
 #include "common/bootstate/device_path.h"
 #include "common/bootstate/efi_signature_list.h"
 #include "common/bootstate/efi_variable.h"

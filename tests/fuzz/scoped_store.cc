@@ -1,5 +1,7 @@
 #include "tests/fuzz/scoped_store.h"
 
+#include <algorithm>
+
 #include "common/status_macros.h"
 
 namespace vtpm::fuzz {
@@ -13,6 +15,20 @@ absl::StatusOr<std::optional<IdentityRecord>> InputScopedStore::GetIdentity(
   auto it = identities_.find(ek_fingerprint);
   if (it == identities_.end()) return std::optional<IdentityRecord>();
   return std::optional<IdentityRecord>(it->second);
+}
+
+absl::StatusOr<std::vector<IdentityRecord>>
+InputScopedStore::FindIdentitiesByVmUuid(const std::string& vm_uuid) {
+  RETURN_IF_ERROR(backing_->FindIdentitiesByVmUuid(vm_uuid));
+  std::vector<IdentityRecord> out;
+  for (const auto& [fp, r] : identities_) {
+    if (r.vm_uuid == vm_uuid) out.push_back(r);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const IdentityRecord& a, const IdentityRecord& b) {
+              return a.last_seen_unix > b.last_seen_unix;
+            });
+  return out;
 }
 
 absl::Status InputScopedStore::UpsertIdentity(const IdentityRecord& record) {

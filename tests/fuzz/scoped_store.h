@@ -30,6 +30,9 @@ class InputScopedStore : public verifier::Store {
   // if it accepted them, with the Store contract's semantics (upsert keeps
   // first_seen, the activated AK and the clock; the others need an
   // existing identity).
+  // Only identities this input wrote, most recently seen first.
+  absl::StatusOr<std::vector<verifier::IdentityRecord>> FindIdentitiesByVmUuid(
+      const std::string& vm_uuid) override;
   absl::Status UpsertIdentity(const verifier::IdentityRecord& record) override;
   absl::Status SetActivatedAk(const std::string& ek_fingerprint,
                               const std::string& ak_name,

@@ -1,6 +1,6 @@
-#include "common/bootstate/byte_reader.h"
+#include "common/byte_reader.h"
 
-namespace vtpm::bootstate {
+namespace vtpm {
 namespace {
 
 template <typename T>
@@ -35,4 +35,4 @@ bool ByteReader::Skip(size_t n) {
   return true;
 }
 
-}  // namespace vtpm::bootstate
+}  // namespace vtpm

@@ -1,15 +1,15 @@
 // A bounds-checked little-endian reader over untrusted bytes. Every read
 // either succeeds completely or fails without moving the cursor, so
 // decoders never index past the end of event data.
-#ifndef VTPM_COMMON_BOOTSTATE_BYTE_READER_H_
-#define VTPM_COMMON_BOOTSTATE_BYTE_READER_H_
+#ifndef VTPM_COMMON_BYTE_READER_H_
+#define VTPM_COMMON_BYTE_READER_H_
 
 #include <cstddef>
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
 
-namespace vtpm::bootstate {
+namespace vtpm {
 
 class ByteReader {
  public:
@@ -35,6 +35,6 @@ class ByteReader {
   size_t pos_ = 0;
 };
 
-}  // namespace vtpm::bootstate
+}  // namespace vtpm
 
-#endif  // VTPM_COMMON_BOOTSTATE_BYTE_READER_H_
+#endif  // VTPM_COMMON_BYTE_READER_H_
