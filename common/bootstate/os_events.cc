@@ -150,6 +150,9 @@ void OsLoaderDecoder::DecodeUkiEvent(const ev::Event& e) {
   section->set_name(name);
   FillDigests(e, section->mutable_digests());
   if (name == ".cmdline") {
+    if (const std::string* d = e.DigestFor(TPM2_ALG_SHA256)) {
+      ctx_.state().set_kernel_cmdline_sha256(HexEncode(*d));
+    }
     ctx_.Note(absl::StrCat(
         "the kernel command line is the UKI's .cmdline section, measured "
         "only as a digest",

@@ -6,6 +6,7 @@
 #include "common/bootstate/quirks.h"
 #include "common/hex.h"
 #include "common/reason.h"
+#include "common/tpm_alg.h"
 #include "tests/harness/process.h"
 #include "tests/policy/boot_state_data.h"
 #include "tests/policy/real_logs.h"
@@ -223,6 +224,65 @@ TEST(EvidenceTest, ExtractOptionsFollowThePolicy) {
   EXPECT_EQ(o.allowed_quirks, std::set<std::string>{"empty-log"});
   EXPECT_EQ(o.extra_event_types, std::set<std::string>{"EV_IPL"});
   EXPECT_TRUE(o.include_events);
+}
+
+}  // namespace
+}  // namespace vtpm::verifier
+
+namespace vtpm::verifier {
+namespace {
+
+// A UKI logs its command line only as a digest; the sha256 rule judges it.
+TEST(EvidenceTest, UkiCommandLineIsJudgedByItsDigest) {
+  Fixture uki = Load("ovmf-uki-plain-crb");
+  // printf %s "console=ttyS0 panic=-1" | sha256sum
+  const std::string cmdline_sha256 =
+      "3ea0407a8cdc71d6162918df7accac1babc7f2a9914eabf1b6583cf14eacb314";
+  auto vb = VerifyEventLog(uki.log, uki.pcrs, {});
+  ASSERT_TRUE(vb.ok()) << vb.status();
+  EXPECT_EQ(vb->state.kernel_cmdline(), "");
+  EXPECT_EQ(vb->state.kernel_cmdline_sha256(), cmdline_sha256);
+
+  Policy learned = Learn(uki, "uki", /*golden=*/false);
+  ASSERT_EQ(learned.boot().allowed_kernel_cmdline_sha256_size(), 1);
+  EXPECT_EQ(learned.boot().allowed_kernel_cmdline_sha256(0), cmdline_sha256);
+  EXPECT_THAT(Judge(learned, uki), IsEmpty());
+
+  Policy other = learned;
+  other.mutable_boot()->set_allowed_kernel_cmdline_sha256(0,
+                                                          std::string(64, 'a'));
+  auto reasons = Judge(other, uki);
+  ASSERT_EQ(Codes(reasons),
+            std::vector<v1::ReasonCode>{v1::POLICY_KERNEL_CMDLINE})
+      << Str(reasons);
+  EXPECT_NE(reasons[0].message().find("boot.allowedKernelCmdlineSha256"),
+            std::string::npos);
+  EXPECT_NE(reasons[0].message().find(cmdline_sha256), std::string::npos);
+}
+
+// With a text command line (GRUB), the rule hashes the measured text.
+TEST(EvidenceTest, TextCommandLineIsJudgedByTheHashOfItsText) {
+  Fixture shim = Load("ovmf-shim-secboot-crb");
+  Policy p = Learn(shim, "shim", /*golden=*/false);
+  auto vb = VerifyEventLog(shim.log, shim.pcrs, ExtractOptionsForPolicy(p));
+  ASSERT_TRUE(vb.ok());
+  ASSERT_FALSE(vb->state.kernel_cmdline().empty());
+  std::string text_sha256 =
+      HexEncode(*vtpm::Hash(TPM2_ALG_SHA256, vb->state.kernel_cmdline()));
+  p.mutable_boot()->add_allowed_kernel_cmdline_sha256(text_sha256);
+  EXPECT_THAT(Judge(p, shim), IsEmpty());
+  p.mutable_boot()->set_allowed_kernel_cmdline_sha256(0, std::string(64, '0'));
+  EXPECT_EQ(Codes(Judge(p, shim)),
+            std::vector<v1::ReasonCode>{v1::POLICY_KERNEL_CMDLINE});
+}
+
+TEST(EvidenceTest, CommandLineDigestsAreValidatedOnLoad) {
+  auto bad = ParsePolicy(
+      R"({"name": "x", "boot": {"allowedKernelCmdlineSha256": ["abc"]}})",
+      "x.json", "x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("boot.allowedKernelCmdlineSha256"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/eventlog/event_log.h"
+#include "common/hex.h"
+#include "common/tpm_alg.h"
 #include "verifier/policy/firmware_version.h"
 #include "verifier/policy/policy_rules.h"
 
@@ -318,6 +320,28 @@ void CheckKernelCmdline(const Policy& policy, const PolicyInput& in,
           : absl::StrCat("kernel command line '", cmdline, "'", where,
                          " matches none of the ", patterns.size(),
                          " patterns"));
+}
+
+void CheckKernelCmdlineSha256(const Policy& policy, const PolicyInput& in,
+                              RuleReasons& reasons) {
+  const auto& allowed = policy.boot().allowed_kernel_cmdline_sha256();
+  if (in.boot == nullptr || allowed.empty()) return;
+  // The digest the log carries (UKI), or that of the measured text.
+  std::string got = in.boot->kernel_cmdline_sha256();
+  bool from_text = got.empty();
+  if (from_text) {
+    auto h = vtpm::Hash(TPM2_ALG_SHA256, in.boot->kernel_cmdline());
+    if (!h.ok()) return;
+    got = HexEncode(*h);
+  }
+  if (std::find(allowed.begin(), allowed.end(), got) != allowed.end()) return;
+  reasons.Fail(
+      v1::POLICY_KERNEL_CMDLINE, "boot.allowedKernelCmdlineSha256",
+      absl::StrCat("kernel command line ",
+                   from_text ? absl::StrCat("'", in.boot->kernel_cmdline(),
+                                            "' (sha256 ", got, ")")
+                             : absl::StrCat("measured as sha256 ", got),
+                   " is not among the ", allowed.size(), " allowed"));
 }
 
 void CheckFirmwareVersion(const Policy& policy, const PolicyInput& in,

@@ -128,6 +128,10 @@ std::string Describe(const v1::BootState& s, const Policy& p,
     absl::StrAppend(&text, ", the kernel command line '", s.kernel_cmdline(),
                     "' only");
   }
+  if (b.allowed_kernel_cmdline_sha256_size() > 0) {
+    absl::StrAppend(&text, ", the kernel command line with SHA-256 ",
+                    s.kernel_cmdline_sha256(), " only");
+  }
   if (!s.quirks_used().empty()) {
     absl::StrAppend(&text, ", log quirks ",
                     absl::StrJoin(s.quirks_used(), ", "));
@@ -233,6 +237,8 @@ absl::StatusOr<Policy> LearnPolicy(const v1::BootState& state,
   }
   if (!state.kernel_cmdline().empty()) {
     b->add_allowed_kernel_cmdlines(RE2::QuoteMeta(state.kernel_cmdline()));
+  } else if (!state.kernel_cmdline_sha256().empty()) {
+    b->add_allowed_kernel_cmdline_sha256(state.kernel_cmdline_sha256());
   }
   s = LearnImages(MeasuredInitrds(state), "initrd",
                   b->mutable_allowed_initrds());

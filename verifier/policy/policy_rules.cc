@@ -43,6 +43,7 @@ const std::vector<PolicyRule>& PolicyRules() {
           {"boot.allowedKernels", &CheckKernels},
           {"boot.allowedInitrds", &CheckInitrds},
           {"boot.allowedKernelCmdlines", &CheckKernelCmdline},
+          {"boot.allowedKernelCmdlineSha256", &CheckKernelCmdlineSha256},
           {"boot.minimumFirmwareVersion", &CheckFirmwareVersion},
           {"boot.forbidWindowsTestSigning, boot.forbidWindowsDebugging",
            &CheckWindows},

@@ -100,6 +100,10 @@ void CheckInitrds(const Policy&, const PolicyInput&, RuleReasons&);
 // boot.allowedKernelCmdlines: BootState.kernel_cmdline fully matches one
 // RE2 pattern (POLICY_KERNEL_CMDLINE).
 void CheckKernelCmdline(const Policy&, const PolicyInput&, RuleReasons&);
+// boot.allowedKernelCmdlineSha256: the command line's SHA-256 (the digest a
+// UKI logs, or the hash of the measured text) is listed
+// (POLICY_KERNEL_CMDLINE).
+void CheckKernelCmdlineSha256(const Policy&, const PolicyInput&, RuleReasons&);
 // boot.minimumFirmwareVersion: BootState.firmware_version compares >= the
 // minimum (firmware_version.h) (POLICY_FIRMWARE_VERSION). A version
 // without numbers fails.

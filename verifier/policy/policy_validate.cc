@@ -166,6 +166,9 @@ absl::Status ValidateBoot(vtpm_attest::v1::BootPolicy* b,
   }
   RETURN_IF_ERROR(CanonicalSha256List(source, "boot.allowedInitrds",
                                       b->mutable_allowed_initrds()));
+  RETURN_IF_ERROR(
+      CanonicalSha256List(source, "boot.allowedKernelCmdlineSha256",
+                          b->mutable_allowed_kernel_cmdline_sha256()));
   RETURN_IF_ERROR(CanonicalSha256List(source, "boot.allowedKernels",
                                       b->mutable_allowed_kernels()));
   if (!b->minimum_firmware_version().empty()) {
