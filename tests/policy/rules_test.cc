@@ -426,7 +426,7 @@ TEST(RulesTest, RuleTableNamesEveryRuleOnce) {
     EXPECT_TRUE(fields.insert(rule.field).second) << rule.field;
     EXPECT_TRUE(fns.insert(rule.check).second) << rule.field;
   }
-  EXPECT_EQ(PolicyRules().size(), 19u);
+  EXPECT_EQ(PolicyRules().size(), 20u);
 }
 
 }  // namespace
