@@ -25,6 +25,7 @@
 #include "common/tpm_alg.h"
 #include "verifier/cli/json_writer.h"
 #include "verifier/cli/quote_inputs.h"
+#include "verifier/policy/pcr_text.h"
 
 namespace vtpm::cli {
 namespace {
@@ -108,45 +109,6 @@ int ParseArgs(int argc, char** argv, Args* args) {
     return kExitUsage;
   }
   return -1;
-}
-
-// Parses the --pcrs file: "INDEX HEX" (sha256) or "BANK:INDEX HEX" lines,
-// blank lines and '#' comments ignored.
-absl::StatusOr<PcrValues> ParsePcrValuesFile(absl::string_view text) {
-  PcrValues out;
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_no;
-    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
-    if (line.empty()) continue;
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    auto bad = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_no, ": ", why, ": \"", line, "\""));
-    };
-    if (fields.size() != 2) return bad("expected \"INDEX HEX\"");
-    TPMI_ALG_HASH bank = TPM2_ALG_SHA256;
-    absl::string_view index_text = fields[0];
-    if (auto colon = index_text.find(':'); colon != absl::string_view::npos) {
-      auto alg = HashAlgFromName(index_text.substr(0, colon));
-      if (!alg.ok()) return bad("unknown bank");
-      bank = *alg;
-      index_text.remove_prefix(colon + 1);
-    }
-    uint32_t index = 0;
-    if (!absl::SimpleAtoi(index_text, &index) || index >= kMaxPcrs) {
-      return bad("PCR index must be 0-23");
-    }
-    auto value = HexDecode(fields[1]);
-    if (!value.ok() || value->size() != DigestSize(bank)) {
-      return bad(
-          absl::StrCat("value must be ", DigestSize(bank), " bytes of hex"));
-    }
-    out[bank][index] = *std::move(value);
-  }
-  if (out.empty()) return absl::InvalidArgumentError("no PCR values");
-  return out;
 }
 
 std::string FindingsJson(const std::vector<Finding>& findings) {
@@ -395,7 +357,7 @@ int Run(int argc, char** argv) {
                    std::string(text.status().message()).c_str());
       return kExitUsage;
     }
-    auto values = ParsePcrValuesFile(*text);
+    auto values = verifier::ParsePcrText(*text);
     if (!values.ok()) {
       std::fprintf(stderr, "vtpm-attest eventlog: %s: %s\n", args.pcrs.c_str(),
                    std::string(values.status().message()).c_str());
