@@ -6,7 +6,9 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "agent/backoff.h"
 #include "common/status_macros.h"
 #include "vtpm_attest/v1/attest.grpc.pb.h"
@@ -18,7 +20,7 @@ using vtpm_attest::v1::AgentMessage;
 using vtpm_attest::v1::VerifierMessage;
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
-    const ClientOptions& o) {
+    const ClientOptions& o, const std::string& endpoint) {
   grpc::SslCredentialsOptions ssl;
   if (!o.ca_cert.empty()) {
     std::ifstream in(o.ca_cert);
@@ -33,7 +35,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   }
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
-  return grpc::CreateCustomChannel(o.verifier, grpc::SslCredentials(ssl), args);
+  return grpc::CreateCustomChannel(endpoint, grpc::SslCredentials(ssl), args);
 }
 
 absl::Status FromGrpc(const grpc::Status& s, absl::string_view what) {
@@ -44,16 +46,16 @@ absl::Status FromGrpc(const grpc::Status& s, absl::string_view what) {
 // Runs one stream until it ends; reports each verdict. Returns the last
 // verdict, or the transport error that ended the stream first.
 absl::StatusOr<vtpm_attest::v1::Verdict> RunStream(
-    Attestor& attestor, const ClientOptions& o,
+    Attestor& attestor, const ClientOptions& o, const std::string& endpoint,
     vtpm_attest::v1::Hello::Mode mode, grpc::ClientContext* ctx,
     const std::function<void(const vtpm_attest::v1::Verdict&)>& on_verdict) {
-  ASSIGN_OR_RETURN(auto channel, MakeChannel(o));
+  ASSIGN_OR_RETURN(auto channel, MakeChannel(o, endpoint));
   auto stub = vtpm_attest::v1::AgentService::NewStub(channel);
   auto stream = stub->Attest(ctx);
   ASSIGN_OR_RETURN(AgentMessage hello, attestor.MakeHello(mode));
   if (!stream->Write(hello)) {
     return FromGrpc(stream->Finish(),
-                    absl::StrCat("cannot reach verifier ", o.verifier));
+                    absl::StrCat("cannot reach verifier ", endpoint));
   }
   std::optional<vtpm_attest::v1::Verdict> last;
   VerifierMessage in;
@@ -70,25 +72,58 @@ absl::StatusOr<vtpm_attest::v1::Verdict> RunStream(
   stream->WritesDone();
   grpc::Status st = stream->Finish();
   if (last.has_value()) return *last;
-  if (!st.ok()) return FromGrpc(st, absl::StrCat("verifier ", o.verifier));
+  if (!st.ok()) return FromGrpc(st, absl::StrCat("verifier ", endpoint));
   return absl::UnavailableError(absl::StrCat(
-      "verifier ", o.verifier, " closed the stream without a verdict"));
+      "verifier ", endpoint, " closed the stream without a verdict"));
 }
 
 }  // namespace
 
+std::vector<std::string> VerifierEndpoints(const std::string& verifier) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(verifier, ',')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (!part.empty()) out.emplace_back(part);
+  }
+  return out;
+}
+
 absl::StatusOr<vtpm_attest::v1::Verdict> AttestOnce(Attestor& attestor,
                                                     const ClientOptions& o) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + o.timeout);
-  return RunStream(attestor, o, vtpm_attest::v1::Hello::MODE_ONCE, &ctx, {});
+  auto endpoints = VerifierEndpoints(o.verifier);
+  if (endpoints.empty()) {
+    return absl::InvalidArgumentError("no verifier address given");
+  }
+  auto deadline = std::chrono::system_clock::now() + o.timeout;
+  absl::Status last = absl::UnavailableError("no verifier reached");
+  // Each replica in turn until one gives a verdict; a verdict (even FAIL)
+  // ends the search.
+  for (const auto& endpoint : endpoints) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline);
+    auto v = RunStream(attestor, o, endpoint,
+                       vtpm_attest::v1::Hello::MODE_ONCE, &ctx, {});
+    if (v.ok()) return v;
+    last = v.status();
+    if (std::chrono::system_clock::now() >= deadline) break;
+  }
+  return last;
 }
 
 void RunDaemon(
     Attestor& attestor, const ClientOptions& o, const std::atomic<bool>& stop,
     const std::function<void(const vtpm_attest::v1::Verdict&)>& on_verdict) {
   Backoff backoff(std::chrono::seconds(1), std::chrono::minutes(5));
+  auto endpoints = VerifierEndpoints(o.verifier);
+  if (endpoints.empty()) {
+    std::fprintf(stderr, "vtpm-attest-agent: no verifier address given\n");
+    return;
+  }
+  size_t next = 0;
   while (!stop) {
+    // Replicas in turn: after a stream ends the next one is tried, so a
+    // dead replica's agents move to the others.
+    const std::string& endpoint = endpoints[next++ % endpoints.size()];
     grpc::ClientContext ctx;
     std::atomic<bool> finished{false};
     // Cancels the stream when asked to stop.
@@ -99,8 +134,8 @@ void RunDaemon(
       if (stop) ctx.TryCancel();
     });
     bool got_verdict = false;
-    auto result = RunStream(attestor, o, vtpm_attest::v1::Hello::MODE_DAEMON,
-                            &ctx, [&](const vtpm_attest::v1::Verdict& v) {
+    auto result = RunStream(attestor, o, endpoint,
+                            vtpm_attest::v1::Hello::MODE_DAEMON, &ctx, [&](const vtpm_attest::v1::Verdict& v) {
                               got_verdict = true;
                               backoff.Reset();
                               if (on_verdict) on_verdict(v);
@@ -113,7 +148,11 @@ void RunDaemon(
                    std::string(result.status().message()).c_str());
     }
     if (got_verdict) backoff.Reset();
-    auto delay = backoff.Next();
+    // With several replicas the first retry goes straight to the next one;
+    // backoff applies once every replica was tried.
+    auto delay = endpoints.size() > 1 && next % endpoints.size() != 0
+                     ? std::chrono::milliseconds(100)
+                     : backoff.Next();
     std::fprintf(stderr, "vtpm-attest-agent: reconnecting in %lld ms\n",
                  static_cast<long long>(delay.count()));
     auto until = std::chrono::steady_clock::now() + delay;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/attestor.h"
@@ -15,11 +16,16 @@
 namespace vtpm::agent {
 
 struct ClientOptions {
-  std::string verifier;         // host:port
+  // host:port, or several replicas as "host1:port,host2:port" (tried in
+  // turn; a DNS name with several addresses also works).
+  std::string verifier;
   std::string ca_cert;          // PEM bundle that signs the verifier's cert
   std::string tls_server_name;  // override the name checked in its cert
   std::chrono::seconds timeout{120};  // once mode: whole conversation
 };
+
+// Splits ClientOptions.verifier into its endpoints.
+std::vector<std::string> VerifierEndpoints(const std::string& verifier);
 
 // Once mode: one stream, ends at the first verdict. Errors are transport
 // or TPM failures (no verdict was reached).

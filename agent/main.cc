@@ -58,7 +58,17 @@ struct Common {
   std::string tls_server_name;
   unsigned timeout = 120;
   bool json = false;
+  std::string platform_root;
 };
+
+// The platform, with every /sys, /etc and /proc path under `root` when it
+// is set (containers and tests that present a guest's files elsewhere).
+std::unique_ptr<vtpm::agent::Platform> MakePlatform(const Common& c) {
+  if (c.platform_root.empty()) return vtpm::agent::CreateNativePlatform();
+  vtpm::agent::LinuxPaths paths;
+  paths.root = c.platform_root;
+  return vtpm::agent::CreateLinuxPlatform(paths);
+}
 
 po::options_description CommonOptions(Common* c) {
   po::options_description o("Agent options (also read from --config, INI)");
@@ -75,7 +85,8 @@ po::options_description CommonOptions(Common* c) {
       "ecc-p256 (ECDSA-SHA256) or rsa2048 (RSASSA-SHA256)")(
       "label", po::value(&c->labels)->composing(),
       "KEY=VALUE label sent to the verifier (repeatable)")(
-      "verifier", po::value(&c->verifier), "verifier address host:port")(
+      "verifier", po::value(&c->verifier),
+      "verifier address host:port; several replicas as host1:port,host2:port")(
       "ca-cert",
       po::value(&c->ca_cert)->default_value("/etc/vtpm-attest/verifier-ca.pem"),
       "PEM CA bundle that signed the verifier's TLS certificate")(
@@ -83,7 +94,10 @@ po::options_description CommonOptions(Common* c) {
       "name to expect in the verifier's certificate (default: host part of "
       "--verifier)")("timeout", po::value(&c->timeout)->default_value(120),
                      "seconds for one attestation (attest --once)")(
-      "json", po::bool_switch(&c->json), "print verdicts as JSON");
+      "json", po::bool_switch(&c->json), "print verdicts as JSON")(
+      "platform-root", po::value(&c->platform_root),
+      "read the guest's /sys, /etc and /proc files under this directory "
+      "(containers, tests)");
   return o;
 }
 
@@ -191,7 +205,7 @@ int CmdAttest(int argc, char** argv, bool daemon) {
   }
   std::error_code ec;
   std::filesystem::create_directories(c.state_dir, ec);
-  auto platform = vtpm::agent::CreateNativePlatform();
+  auto platform = MakePlatform(c);
   auto attestor = vtpm::agent::Attestor::Create(*aopts, *platform);
   if (!attestor.ok()) {
     std::cerr << "vtpm-attest-agent: " << attestor.status().message() << "\n";
@@ -249,7 +263,7 @@ int CmdQuote(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(c.state_dir, ec);
   std::filesystem::create_directories(out, ec);
-  auto platform = vtpm::agent::CreateNativePlatform();
+  auto platform = MakePlatform(c);
   auto attestor = vtpm::agent::Attestor::Create(*aopts, *platform);
   if (!attestor.ok()) return fail(attestor.status());
   auto q =

@@ -1,4 +1,3 @@
 vtpm_add_test(NAME verifier_core_test
-  SOURCES verifier/policy_test.cc verifier/sqlite_store_test.cc
-    verifier/prepared_ak_cache_test.cc
+  SOURCES verifier/policy_test.cc verifier/prepared_ak_cache_test.cc
   LIBS vtpm_verifier_core)

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   vtpm::verifier::VerifierConfig cfg;
   std::string config_file;
   std::string port_file;
-  unsigned quote_interval = 0, nonce_ttl = 0;
+  unsigned quote_interval = 0, nonce_ttl = 0, stale_grace = 0,
+           answer_timeout = 0, retention_days = 0;
   po::options_description opts("vtpm-attest-verifier options");
   opts.add_options()("help,h", "show this help")(
       "config",
@@ -49,7 +50,18 @@ int main(int argc, char** argv) {
       "policy-dir", po::value(&cfg.policy_dir)->default_value(cfg.policy_dir),
       "directory of *.json policies")(
       "database", po::value(&cfg.database)->default_value(cfg.database),
-      "SQLite database file")(
+      "store: a SQLite file (sqlite:/path or a path) or a PostgreSQL URL "
+      "(postgresql://user@host:port/db[?pool_size=N]) shared by replicas")(
+      "replica-name", po::value(&cfg.service.replica_name),
+      "name of this replica in verdicts (default: hostname:port)")(
+      "stale-grace", po::value(&stale_grace)->default_value(30),
+      "seconds past two quote intervals before a silent daemon agent is "
+      "marked STALE")(
+      "answer-timeout", po::value(&answer_timeout)->default_value(120),
+      "seconds an agent may take to answer a challenge before its stream "
+      "is closed")(
+      "evidence-retention-days", po::value(&retention_days)->default_value(14),
+      "days to keep the raw evidence of failed attestations")(
       "quote-interval", po::value(&quote_interval)->default_value(300),
       "seconds between quotes for daemon agents when the policy names none")(
       "nonce-ttl", po::value(&nonce_ttl)->default_value(120),
@@ -73,6 +85,9 @@ int main(int argc, char** argv) {
   }
   cfg.service.default_quote_interval_seconds = quote_interval;
   cfg.service.nonce_ttl = std::chrono::seconds(nonce_ttl);
+  cfg.service.stale_grace = std::chrono::seconds(stale_grace);
+  cfg.agents.answer_timeout = std::chrono::seconds(answer_timeout);
+  cfg.housekeeping.evidence_retention = std::chrono::hours(24 * retention_days);
 
   // Block the signals before any thread starts; one thread waits for them.
   sigset_t set;

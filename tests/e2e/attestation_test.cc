@@ -44,8 +44,9 @@ TEST_F(E2eTest, EccAkWithRsaEkPasses) {
   EXPECT_EQ(run.verdict->policy(), "default");
   EXPECT_EQ(run.verdict->identity().ek_fingerprint().size(), 64u);
   // The verdict is in the database.
-  auto stored = verifier_->service().store().ListVerdicts(
-      run.verdict->identity().ek_fingerprint(), 10);
+  verifier::VerdictQuery query;
+  query.ek_fingerprint = run.verdict->identity().ek_fingerprint();
+  auto stored = verifier_->service().store().QueryVerdicts(query);
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ((*stored)[0].verdict_id(), run.verdict->verdict_id());

@@ -58,7 +58,15 @@ void E2eTest::WritePolicy(const std::string& json) {
   ASSERT_TRUE(WriteFile(dir_.Sub("policies/default.json"), json).ok());
 }
 
-void E2eTest::StartVerifier() {
+void E2eTest::SetVmUuid(const std::string& uuid) {
+  fs::create_directories(dir_.Sub("guest-root/sys/class/dmi/id"));
+  ASSERT_TRUE(
+      WriteFile(dir_.Sub("guest-root/sys/class/dmi/id/product_uuid"), uuid + "\n")
+          .ok());
+}
+
+void E2eTest::StartVerifier(
+    const std::function<void(verifier::VerifierConfig*)>& tweak) {
   verifier::VerifierConfig cfg;
   cfg.listen = "127.0.0.1:0";
   cfg.tls_cert = tls_.server_cert;
@@ -66,6 +74,7 @@ void E2eTest::StartVerifier() {
   cfg.trust_store_dir = dir_.Sub("trust");
   cfg.policy_dir = dir_.Sub("policies");
   cfg.database = dir_.Sub("verifier.db");
+  if (tweak) tweak(&cfg);
   auto v = verifier::VerifierServer::Start(cfg);
   ASSERT_TRUE(v.ok()) << v.status();
   verifier_ = std::move(*v);

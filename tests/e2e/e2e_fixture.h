@@ -44,8 +44,11 @@ class E2eTest : public ::testing::Test {
   void WriteTrustStore(const TestCa& ca, bool root_only = false);
   // Replaces the policy directory with one policy file "default.json".
   void WritePolicy(const std::string& json);
-  // Starts the verifier on 127.0.0.1:0.
-  void StartVerifier();
+  // Starts the verifier on 127.0.0.1:0; `tweak` may change its config.
+  void StartVerifier(
+      const std::function<void(verifier::VerifierConfig*)>& tweak = {});
+  // The SMBIOS UUID the guest (platform_) reports from now on.
+  void SetVmUuid(const std::string& uuid);
 
   // An attestor on `tpm` with its own state directory.
   std::unique_ptr<agent::Attestor> MakeAttestor(

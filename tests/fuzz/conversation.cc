@@ -9,7 +9,7 @@
 #include "tests/fuzz/deterministic_rand.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/scoped_store.h"
-#include "verifier/store/sqlite_store.h"
+#include "verifier/store/store.h"
 
 namespace vtpm::fuzz {
 
@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<SessionFixture>> SessionFixture::Create(
   }
   f->temp_dir_ = tmpl;
   ASSIGN_OR_RETURN(f->sqlite_,
-                   verifier::OpenSqliteStore(f->temp_dir_ + "/verifier.db"));
+                   verifier::OpenStore(f->temp_dir_ + "/verifier.db"));
   return f;
 }
 
@@ -82,7 +82,8 @@ SessionFixture::~SessionFixture() {
 std::unique_ptr<verifier::AttestationService> SessionFixture::NewInput() {
   DeterministicRand::Reset(kConversationRandSeed);
   return std::make_unique<verifier::AttestationService>(
-      trust_, *policies_, std::make_unique<InputScopedStore>(sqlite_.get()),
+      trust_, verifier::FixedPolicies(*policies_),
+      std::make_shared<InputScopedStore>(sqlite_.get()),
       verifier::ServiceOptions{});
 }
 

@@ -125,6 +125,43 @@ absl::Status Swtpm::Restart() {
   return Launch();
 }
 
+absl::Status Swtpm::SaveState(const std::string& to_dir) {
+  Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(to_dir, ec);
+  std::filesystem::create_directories(to_dir, ec);
+  // The TPM's state files only (not its sockets or log).
+  for (const auto& e : std::filesystem::directory_iterator(state_dir_, ec)) {
+    if (!e.is_regular_file() || e.path().extension() == ".log") continue;
+    std::filesystem::copy_file(e.path(),
+                               std::filesystem::path(to_dir) / e.path().filename(),
+                               std::filesystem::copy_options::overwrite_existing,
+                               ec);
+    if (ec) break;
+  }
+  if (ec) {
+    return absl::InternalError(absl::StrCat("copying TPM state to ", to_dir,
+                                            ": ", ec.message()));
+  }
+  return Launch();
+}
+
+absl::Status Swtpm::RestoreState(const std::string& from_dir) {
+  Stop();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(from_dir, ec)) {
+    std::filesystem::copy_file(
+        e.path(), std::filesystem::path(state_dir_) / e.path().filename(),
+        std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) break;
+  }
+  if (ec) {
+    return absl::InternalError(absl::StrCat("restoring TPM state from ",
+                                            from_dir, ": ", ec.message()));
+  }
+  return Launch();
+}
+
 Swtpm::~Swtpm() { Stop(); }
 
 }  // namespace vtpm::testing

@@ -66,6 +66,13 @@ class Swtpm {
   // Stops and starts swtpm on the same state (PCRs reset, like a reboot).
   absl::Status Restart();
 
+  // Powers the TPM off, copies its state to `to_dir` (a VM snapshot) and
+  // powers it on again (a reboot).
+  absl::Status SaveState(const std::string& to_dir);
+  // Powers the TPM off and boots it from a state saved by SaveState (a VM
+  // restored from an old snapshot: its reset count and clock go back).
+  absl::Status RestoreState(const std::string& from_dir);
+
  private:
   Swtpm() = default;
   absl::Status Launch();

@@ -44,7 +44,10 @@ absl::StatusOr<StoredBoot> LoadStoredBoot(const std::string& database,
     }
     fp = ids.front().ek_fingerprint;
   }
-  ASSIGN_OR_RETURN(auto verdicts, store->ListVerdicts(fp, 1000));
+  verifier::VerdictQuery query;
+  query.ek_fingerprint = fp;
+  query.limit = 1000;
+  ASSIGN_OR_RETURN(auto verdicts, store->QueryVerdicts(query));
   for (const auto& v : verdicts) {
     if (!v.has_boot_state() || HasEventLogFinding(v)) continue;
     StoredBoot out;

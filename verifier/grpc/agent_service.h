@@ -1,30 +1,53 @@
-// gRPC adapter: serves vtpm_attest.v1.AgentService by feeding each stream's
-// messages to an AttestationSession. No attestation logic lives here.
+// gRPC adapter: serves vtpm_attest.v1.AgentService with gRPC's callback
+// API. Each stream is a reactor that feeds the agent's messages to one
+// AttestationSession and writes back what it returns; no attestation logic
+// lives here. Between daemon rounds a stream holds no thread: the next
+// round is a RoundScheduler entry, so one process keeps tens of thousands
+// of agents connected.
 #ifndef VTPM_VERIFIER_GRPC_AGENT_SERVICE_H_
 #define VTPM_VERIFIER_GRPC_AGENT_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 
 #include "verifier/service/attestation_service.h"
+#include "verifier/service/round_scheduler.h"
+#include "verifier/service/stream_registry.h"
 #include "vtpm_attest/v1/attest.grpc.pb.h"
 
 namespace vtpm::verifier {
 
-class AgentServiceImpl final : public vtpm_attest::v1::AgentService::Service {
+struct AgentServiceOptions {
+  // A stream that owes the verifier an answer (activation or quote) for
+  // longer than this is ended; the agent reconnects.
+  std::chrono::seconds answer_timeout{120};
+};
+
+class AgentServiceImpl final
+    : public vtpm_attest::v1::AgentService::CallbackService {
  public:
-  explicit AgentServiceImpl(AttestationService* service) : service_(service) {}
+  // `service` and `registry` must outlive this object and every stream.
+  AgentServiceImpl(AttestationService* service, StreamRegistry* registry,
+                   AgentServiceOptions options = {});
+  ~AgentServiceImpl() override;
 
-  grpc::Status Attest(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<vtpm_attest::v1::VerifierMessage,
-                               vtpm_attest::v1::AgentMessage>* stream) override;
+  grpc::ServerBidiReactor<vtpm_attest::v1::AgentMessage,
+                          vtpm_attest::v1::VerifierMessage>*
+  Attest(grpc::CallbackServerContext* context) override;
 
-  // Makes idle daemon streams return promptly (call before Server::Shutdown).
-  void BeginShutdown() { shutting_down_ = true; }
+  // Ends every open stream with UNAVAILABLE so agents reconnect (to another
+  // replica); new streams are refused. Call before Server::Shutdown.
+  void BeginShutdown();
+
+  RoundScheduler& scheduler() { return scheduler_; }
+  bool shutting_down() const { return shutting_down_; }
 
  private:
   AttestationService* service_;
+  StreamRegistry* registry_;
+  AgentServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
+  RoundScheduler scheduler_;
 };
 
 }  // namespace vtpm::verifier

@@ -3,6 +3,8 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -10,7 +12,7 @@
 #include "common/reason.h"
 #include "common/status_macros.h"
 #include "verifier/service/limits.h"
-#include "verifier/store/sqlite_store.h"
+#include "verifier/store/store.h"
 
 namespace vtpm::verifier {
 namespace {
@@ -24,6 +26,13 @@ absl::StatusOr<std::string> ReadText(const std::string& path,
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// "<hostname>/<pid>": unique among replicas, readable in verdicts.
+std::string DefaultReplicaName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] != '\0' ? host : "verifier", "/", getpid());
 }
 
 }  // namespace
@@ -42,13 +51,25 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   if (!trust.ok()) return WithContext(trust.status(), "trust store");
   auto policies = PolicySet::LoadDirectory(config.policy_dir);
   if (!policies.ok()) return WithContext(policies.status(), "policies");
-  ASSIGN_OR_RETURN(auto store, OpenSqliteStore(config.database));
+  auto store = OpenStore(config.database);
+  if (!store.ok()) return WithContext(store.status(), "database");
 
   std::unique_ptr<VerifierServer> s(new VerifierServer());
+  s->store_ = *std::move(store);
+  ServiceOptions service_options = config.service;
+  if (service_options.replica_name.empty()) {
+    service_options.replica_name = DefaultReplicaName();
+  }
   s->service_ = std::make_unique<AttestationService>(
-      *std::move(trust), *std::move(policies), std::move(store),
-      config.service);
-  s->agent_service_ = std::make_unique<AgentServiceImpl>(s->service_.get());
+      *std::move(trust), FixedPolicies(*std::move(policies)), s->store_,
+      service_options);
+  s->agent_service_ = std::make_unique<AgentServiceImpl>(
+      s->service_.get(), &s->registry_, config.agents);
+  HousekeeperOptions hk = config.housekeeping;
+  if (hk.replica_name.empty()) hk.replica_name = service_options.replica_name;
+  s->housekeeper_ = std::make_unique<Housekeeper>(s->store_.get(),
+                                                  &s->registry_, nullptr,
+                                                  nullptr, hk);
 
   grpc::SslServerCredentialsOptions ssl;
   ssl.pem_key_cert_pairs.push_back({key, cert});
@@ -67,6 +88,7 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config.listen));
   }
+  RETURN_IF_ERROR_CTX(s->housekeeper_->Start(), "housekeeping");
   return s;
 }
 
@@ -75,6 +97,7 @@ void VerifierServer::Wait() { server_->Wait(); }
 void VerifierServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  housekeeper_.reset();
   agent_service_->BeginShutdown();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
 }

@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "verifier/grpc/agent_service.h"
 #include "verifier/service/attestation_service.h"
+#include "verifier/service/housekeeper.h"
+#include "verifier/service/stream_registry.h"
 
 namespace vtpm::verifier {
 
@@ -22,8 +24,11 @@ struct VerifierConfig {
   std::string tls_key;   // PEM private key
   std::string trust_store_dir = "/etc/vtpm-attest/trust";
   std::string policy_dir = "/etc/vtpm-attest/policies";
+  // Store URL (see OpenStore): a SQLite path or a postgresql:// URL.
   std::string database = "/var/lib/vtpm-attest/verifier.db";
   ServiceOptions service;
+  AgentServiceOptions agents;
+  HousekeeperOptions housekeeping;
 };
 
 class VerifierServer {
@@ -36,6 +41,8 @@ class VerifierServer {
 
   int port() const { return port_; }
   AttestationService& service() { return *service_; }
+  StreamRegistry& streams() { return registry_; }
+  Housekeeper& housekeeper() { return *housekeeper_; }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
   // Stops accepting, ends open streams and returns.
@@ -43,8 +50,11 @@ class VerifierServer {
 
  private:
   VerifierServer() = default;
+  std::shared_ptr<Store> store_;
+  StreamRegistry registry_;
   std::unique_ptr<AttestationService> service_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<Housekeeper> housekeeper_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -4,7 +4,10 @@
 #include <tss2/tss2_mu.h>
 
 #include <map>
+#include <random>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -13,6 +16,7 @@
 #include "common/ossl.h"
 #include "common/reason.h"
 #include "common/status_macros.h"
+#include "common/tpm_alg.h"
 #include "common/tpm_public.h"
 #include "verifier/ek/ek_certificate.h"
 #include "verifier/policy/boot_evidence.h"
@@ -58,13 +62,20 @@ absl::Status CheckQuoteSizes(const vtpm_attest::v1::QuoteResponse& q) {
 
 }  // namespace
 
-AttestationService::AttestationService(TrustStore trust, PolicySet policies,
-                                       std::unique_ptr<Store> store,
-                                       ServiceOptions options)
+PolicySource FixedPolicies(PolicySet policies) {
+  auto set = std::make_shared<const PolicySet>(std::move(policies));
+  return [set] { return set; };
+}
+
+AttestationService::AttestationService(TrustStore trust, PolicySource policies,
+                                       std::shared_ptr<Store> store,
+                                       ServiceOptions options,
+                                       ServiceObserver* observer)
     : trust_(std::move(trust)),
       policies_(std::move(policies)),
       store_(std::move(store)),
       options_(options),
+      observer_(observer),
       nonces_(absl::Seconds(options.nonce_ttl.count())),
       prepared_aks_(options.prepared_ak_cache_size) {}
 
@@ -85,9 +96,26 @@ std::chrono::seconds AttestationSession::quote_interval() const {
   return std::chrono::seconds(s);
 }
 
+std::chrono::milliseconds AttestationSession::NextRoundDelay() const {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  double j = std::clamp(service_->options_.quote_interval_jitter, 0.0, 0.5);
+  std::uniform_real_distribution<double> factor(1.0 - j, 1.0 + j);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      quote_interval());
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(static_cast<double>(ms.count()) * factor(rng)));
+}
+
+int64_t AttestationSession::NextDueUnix() const {
+  if (!daemon_) return 0;
+  auto due = 2 * quote_interval() + service_->options_.stale_grace;
+  return absl::ToUnixSeconds(absl::Now()) + due.count();
+}
+
 void AttestationSession::OnMessage(const AgentMessage& msg,
                                    std::vector<VerifierMessage>* out) {
   if (state_ == State::kDone) return;
+  received_at_ = absl::Now();
   absl::Status status;
   switch (msg.msg_case()) {
     case AgentMessage::kHello:
@@ -103,10 +131,15 @@ void AttestationSession::OnMessage(const AgentMessage& msg,
                                  "ActivationAnswer without a challenge");
       break;
     case AgentMessage::kQuoteResponse:
-      status = state_ == State::kAwaitQuote
-                   ? HandleQuote(msg.quote_response(), out)
-                   : ReasonError(vtpm_attest::v1::PROTOCOL_VIOLATION,
-                                 "QuoteResponse without a QuoteRequest");
+      if (state_ == State::kAwaitQuote) {
+        current_quote_ = &msg.quote_response();
+        status = HandleQuote(msg.quote_response(), out);
+        if (!status.ok()) Fail(status, out);
+        current_quote_ = nullptr;
+        return;
+      }
+      status = ReasonError(vtpm_attest::v1::PROTOCOL_VIOLATION,
+                           "QuoteResponse without a QuoteRequest");
       break;
     case AgentMessage::kError:
       status = ReasonError(
@@ -139,7 +172,11 @@ absl::Status AttestationSession::HandleHello(
   // 2. The policy that applies to this agent.
   std::map<std::string, std::string> labels(hello.labels().begin(),
                                             hello.labels().end());
-  ASSIGN_OR_RETURN(policy_, service_->policies_.Select(labels));
+  policies_ = service_->policies_();
+  if (policies_ == nullptr) {
+    return ReasonError(vtpm_attest::v1::INTERNAL_ERROR, "no policies loaded");
+  }
+  ASSIGN_OR_RETURN(policy_, policies_->Select(labels));
 
   // 3. The EK public area is a well-formed EK.
   ASSIGN_OR_RETURN(ek_public_, ParseEkPublic(hello.ek().public_area()));
@@ -174,9 +211,14 @@ absl::Status AttestationSession::HandleHello(
   ASSIGN_OR_RETURN(prepared_ak_, service_->prepared_aks_.Get(
                                      hello.ak().public_area(), ak_public_));
 
-  // 6. Remember the identity; challenge the AK unless this very AK was
-  //    already proven to live on this EK's TPM.
+  // 6. The identity rules: what the fleet already knows about this EK and
+  //    this VM (see CheckIdentity).
   ASSIGN_OR_RETURN(auto known, service_->store_->GetIdentity(ek_fingerprint_));
+  bool force_activation = false;
+  RETURN_IF_ERROR(CheckIdentity(known, &force_activation));
+
+  // 7. Remember the identity; challenge the AK unless this very AK was
+  //    already proven to live on this EK's TPM.
   IdentityRecord record;
   record.ek_fingerprint = ek_fingerprint_;
   record.vm_uuid = hello.host().vm_uuid();
@@ -184,11 +226,12 @@ absl::Status AttestationSession::HandleHello(
   record.ek_public = hello.ek().public_area();
   record.ek_certificate = hello.ek().certificate();
   record.policy = policy_->name();
+  record.labels = std::move(labels);
   record.last_seen_unix = absl::ToUnixSeconds(absl::Now());
   RETURN_IF_ERROR(service_->store_->UpsertIdentity(record));
-  if (known.has_value()) clock_ = known->clock;
+  if (known.has_value() && !force_activation) clock_ = known->clock;
 
-  if (known.has_value() && !known->ak_name.empty() &&
+  if (known.has_value() && !force_activation && !known->ak_name.empty() &&
       ConstantTimeEquals(known->ak_name, hello.ak().name())) {
     out->push_back(MakeQuoteRequest());
     state_ = State::kAwaitQuote;
@@ -212,6 +255,80 @@ absl::Status AttestationSession::HandleHello(
   return absl::OkStatus();
 }
 
+absl::Status AttestationSession::CheckIdentity(
+    const std::optional<IdentityRecord>& known, bool* force_activation) {
+  using vtpm_attest::v1::ENROLLMENT_REENROLL;
+  using vtpm_attest::v1::ENROLLMENT_RETIRED;
+  const std::string& vm = hello_.host().vm_uuid();
+  const bool reenroll =
+      known.has_value() && known->enrollment == ENROLLMENT_REENROLL;
+  *force_activation = reenroll;
+
+  // a. A known EK under another VM UUID: the vTPM state (or the disk with
+  //    the agent's keys) was copied to another VM.
+  if (known.has_value() && !reenroll && !vm.empty() &&
+      !known->vm_uuid.empty() && !absl::EqualsIgnoreCase(known->vm_uuid, vm)) {
+    return ReasonError(
+        vtpm_attest::v1::EK_VM_UUID_CHANGED,
+        absl::StrCat("EK ", ek_fingerprint_, " is enrolled for VM ",
+                     known->vm_uuid, " and now presents itself as VM ", vm,
+                     ": a copied vTPM state? If expected: vtpm-attest "
+                     "reenroll --ek ",
+                     ek_fingerprint_));
+  }
+  if (known.has_value() && known->enrollment == ENROLLMENT_RETIRED) {
+    return ReasonError(
+        vtpm_attest::v1::EK_CHANGED,
+        absl::StrCat("EK ", ek_fingerprint_, " of VM ", known->vm_uuid,
+                     " was retired when the VM re-enrolled with another EK"));
+  }
+
+  // b. A known VM with another EK: its vTPM was replaced or the VM is a
+  //    clone that kept the UUID. Only an operator's re-enrollment (of the
+  //    old identity or of this one) lets the new EK take over.
+  retire_on_activation_.clear();
+  if (vm.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto same_vm, service_->store_->FindIdentitiesByVmUuid(vm));
+  const IdentityRecord* conflict = nullptr;
+  for (const auto& other : same_vm) {
+    if (other.ek_fingerprint == ek_fingerprint_ ||
+        other.enrollment == ENROLLMENT_RETIRED) {
+      continue;
+    }
+    if (reenroll || other.enrollment == ENROLLMENT_REENROLL) {
+      retire_on_activation_.push_back(other.ek_fingerprint);
+      *force_activation = true;
+      continue;
+    }
+    if (conflict == nullptr) conflict = &other;
+  }
+  if (conflict != nullptr) {
+    // Keep the newcomer on record (PENDING) so an operator can see it and
+    // re-enroll it.
+    if (!known.has_value()) {
+      IdentityRecord record;
+      record.ek_fingerprint = ek_fingerprint_;
+      record.vm_uuid = vm;
+      record.hostname = hello_.host().hostname();
+      record.ek_public = hello_.ek().public_area();
+      record.ek_certificate = hello_.ek().certificate();
+      record.policy = policy_->name();
+      record.labels.insert(hello_.labels().begin(), hello_.labels().end());
+      record.last_seen_unix = absl::ToUnixSeconds(absl::Now());
+      RETURN_IF_ERROR(service_->store_->UpsertIdentity(record));
+    }
+    return ReasonError(
+        vtpm_attest::v1::EK_CHANGED,
+        absl::StrCat("VM ", vm, " is enrolled with EK ",
+                     conflict->ek_fingerprint, " and now presents EK ",
+                     ek_fingerprint_,
+                     ": its vTPM was replaced or the VM was cloned. If "
+                     "expected: vtpm-attest reenroll --vm ",
+                     vm));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AttestationSession::HandleActivation(
     const vtpm_attest::v1::ActivationAnswer& answer,
     std::vector<VerifierMessage>* out) {
@@ -220,6 +337,7 @@ absl::Status AttestationSession::HandleActivation(
                        "ActivationAnswer.secret is too long");
   }
   if (!ConstantTimeEquals(answer.secret(), expected_secret_)) {
+    if (service_->observer_ != nullptr) service_->observer_->OnActivation(false);
     return ReasonError(vtpm_attest::v1::ACTIVATION_FAILED,
                        "the secret returned by credential activation is "
                        "wrong: the AK is not on the TPM of this EK");
@@ -227,6 +345,15 @@ absl::Status AttestationSession::HandleActivation(
   expected_secret_.clear();
   RETURN_IF_ERROR(service_->store_->SetActivatedAk(
       ek_fingerprint_, hello_.ak().name(), hello_.ak().public_area()));
+  if (service_->observer_ != nullptr) service_->observer_->OnActivation(true);
+  // The operator re-enrolled this VM: the EK that just proved itself
+  // replaces the old ones.
+  for (const auto& old : retire_on_activation_) {
+    absl::Status s = service_->store_->SetEnrollment(
+        old, vtpm_attest::v1::ENROLLMENT_RETIRED);
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+  }
+  retire_on_activation_.clear();
   out->push_back(MakeQuoteRequest());
   state_ = State::kAwaitQuote;
   return absl::OkStatus();
@@ -298,7 +425,21 @@ absl::Status AttestationSession::HandleQuote(
   RETURN_IF_ERROR(service_->nonces_.Consume(ek_fingerprint_, nonce_));
   ClockState clock{verified->clock.clock, verified->clock.resetCount,
                    verified->clock.restartCount};
-  RETURN_IF_ERROR(service_->store_->SetClock(ek_fingerprint_, clock));
+  vtpm_attest::v1::EvidenceSummary summary;
+  *summary.mutable_quoted_pcrs() = q.pcrs();
+  summary.set_clock(clock.clock);
+  summary.set_reset_count(clock.reset_count);
+  summary.set_restart_count(clock.restart_count);
+  summary.set_clock_safe(verified->clock.safe == TPM2_YES);
+  // A higher reset count is a reboot: a new boot session, judged afresh
+  // against the policy like any other.
+  summary.set_new_boot_session(clock_.has_value() &&
+                                clock.reset_count > clock_->reset_count);
+  summary.set_ak_name(HexEncode(hello_.ak().name()));
+  if (!q.event_log().empty()) {
+    auto digest = Hash(TPM2_ALG_SHA256, q.event_log());
+    if (digest.ok()) summary.set_event_log_sha256(HexEncode(*digest));
+  }
   clock_ = clock;
 
   PolicyInput input;
@@ -338,13 +479,16 @@ absl::Status AttestationSession::HandleQuote(
     // Decoded events are for rule messages; verdicts keep the summary.
     state.clear_events();
   }
-  EmitVerdict(std::move(reasons), out, boot.has_value() ? &state : nullptr);
+  EmitVerdict(std::move(reasons), out, boot.has_value() ? &state : nullptr,
+              &summary, clock);
   return absl::OkStatus();
 }
 
 void AttestationSession::EmitVerdict(
     std::vector<Reason> reasons, std::vector<VerifierMessage>* out,
-    const vtpm_attest::v1::BootState* boot_state) {
+    const vtpm_attest::v1::BootState* boot_state,
+    const vtpm_attest::v1::EvidenceSummary* evidence,
+    std::optional<ClockState> verified_clock) {
   vtpm_attest::v1::Verdict v;
   bool error = false;
   for (const auto& r : reasons) {
@@ -358,17 +502,42 @@ void AttestationSession::EmitVerdict(
   v.mutable_identity()->set_hostname(hello_.host().hostname());
   for (auto& r : reasons) *v.add_reasons() = std::move(r);
   if (boot_state != nullptr) *v.mutable_boot_state() = *boot_state;
+  if (evidence != nullptr) *v.mutable_evidence() = *evidence;
   if (policy_ != nullptr) v.set_policy(policy_->name());
+  v.set_replica(service_->options_.replica_name);
   v.set_verified_at_unix(absl::ToUnixSeconds(absl::Now()));
   v.set_verdict_id(HexEncode(RandomBytes(16)));
+  const bool failed = v.result() != vtpm_attest::v1::RESULT_PASS;
   if (!ek_fingerprint_.empty()) {
-    absl::Status s = service_->store_->RecordVerdict(ek_fingerprint_, v);
-    if (!s.ok()) {
+    VerdictWrite write;
+    write.clock = verified_clock;
+    // A daemon agent keeps attesting (after a failure it reconnects), so
+    // its next evidence is due whatever this verdict says.
+    write.next_due_unix = NextDueUnix();
+    if (failed && service_->options_.keep_failed_evidence) {
+      FailedEvidence raw;
+      raw.verdict_id = v.verdict_id();
+      raw.ek_fingerprint = ek_fingerprint_;
+      raw.created_unix = v.verified_at_unix();
+      raw.hello = hello_.SerializeAsString();
+      if (current_quote_ != nullptr) {
+        raw.quote_response = current_quote_->SerializeAsString();
+      }
+      // Diagnosis data: losing it must not change the verdict.
+      (void)service_->store_->RecordFailedEvidence(raw);
+    }
+    auto recorded =
+        service_->store_->RecordVerdict(ek_fingerprint_, v, write);
+    if (!recorded.ok()) {
       // A verdict that cannot be recorded is not delivered as PASS.
       v.set_result(vtpm_attest::v1::RESULT_ERROR);
       Reason* r = v.add_reasons();
       r->set_code(vtpm_attest::v1::INTERNAL_ERROR);
-      r->set_message(absl::StrCat("cannot record verdict: ", s.message()));
+      r->set_message(
+          absl::StrCat("cannot record verdict: ", recorded.status().message()));
+    } else if (recorded->inserted && service_->observer_ != nullptr) {
+      service_->observer_->OnVerdict(v, recorded->previous_status,
+                                     absl::Now() - received_at_);
     }
   }
   last_verdict_ = v;

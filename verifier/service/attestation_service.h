@@ -10,6 +10,7 @@
 #define VTPM_VERIFIER_SERVICE_ATTESTATION_SERVICE_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "verifier/policy/policy.h"
 #include "verifier/quote/nonce_store.h"
 #include "verifier/quote/prepared_ak.h"
+#include "verifier/service/observer.h"
 #include "verifier/service/prepared_ak_cache.h"
 #include "verifier/store/store.h"
 #include "vtpm_attest/v1/attest.pb.h"
@@ -32,9 +34,26 @@ struct ServiceOptions {
   std::chrono::seconds nonce_ttl{120};
   // Seconds between quotes in daemon mode when the policy names none.
   uint32_t default_quote_interval_seconds = 300;
+  // Each round is scheduled at the interval times a random factor in
+  // [1 - jitter, 1 + jitter], so a fleet that connected at once spreads out.
+  double quote_interval_jitter = 0.1;
+  // A daemon agent's evidence is due two intervals plus this after its
+  // last verdict; after that the identity becomes STALE.
+  std::chrono::seconds stale_grace{30};
+  // Keep the raw Hello and QuoteResponse of failed attestations.
+  bool keep_failed_evidence = true;
   // AKs kept in OpenSSL form between sessions.
   size_t prepared_ak_cache_size = 50000;
+  // Names this verifier in verdicts (Verdict.replica).
+  std::string replica_name;
 };
+
+// Where sessions get the current policy set. Called once per Hello; the
+// session keeps the returned set for the life of its stream.
+using PolicySource = std::function<std::shared_ptr<const PolicySet>()>;
+
+// A PolicySource that always returns `policies`.
+PolicySource FixedPolicies(PolicySet policies);
 
 class AttestationSession;
 
@@ -42,21 +61,26 @@ class AttestationSession;
 // Thread-safe.
 class AttestationService {
  public:
-  AttestationService(TrustStore trust, PolicySet policies,
-                     std::unique_ptr<Store> store, ServiceOptions options);
+  // `store` is shared with the rest of the verifier (admin API,
+  // housekeeping). `observer` may be null; it must outlive the service.
+  AttestationService(TrustStore trust, PolicySource policies,
+                     std::shared_ptr<Store> store, ServiceOptions options,
+                     ServiceObserver* observer = nullptr);
   ~AttestationService();
 
   // A session for one agent stream. `peer` names the connection in logs.
   std::unique_ptr<AttestationSession> NewSession(std::string peer);
 
   Store& store() { return *store_; }
+  const ServiceOptions& options() const { return options_; }
 
  private:
   friend class AttestationSession;
   TrustStore trust_;
-  PolicySet policies_;
-  std::unique_ptr<Store> store_;
+  PolicySource policies_;
+  std::shared_ptr<Store> store_;
   ServiceOptions options_;
+  ServiceObserver* observer_;
   NonceStore nonces_;
   PreparedAkCache prepared_aks_;
 };
@@ -77,10 +101,18 @@ class AttestationSession {
   bool done() const { return state_ == State::kDone; }
 
   // In daemon mode, after a verdict: true when the verifier should start
-  // another quote round now (NextRound() returns its request).
+  // another quote round (NextRound() returns its request) after
+  // NextRoundDelay().
   bool WantsNextRound() const { return state_ == State::kIdle; }
   vtpm_attest::v1::VerifierMessage NextRound();
   std::chrono::seconds quote_interval() const;
+  // The quote interval with jitter applied (a fresh draw per call).
+  std::chrono::milliseconds NextRoundDelay() const;
+
+  // True after a Hello was accepted from a daemon-mode agent.
+  bool daemon() const { return daemon_; }
+  // The EK fingerprint, once the Hello's EK parsed (else empty).
+  const std::string& ek_fingerprint() const { return ek_fingerprint_; }
 
   // The most recent verdict, if any.
   const std::optional<vtpm_attest::v1::Verdict>& last_verdict() const {
@@ -92,6 +124,11 @@ class AttestationSession {
 
   absl::Status HandleHello(const vtpm_attest::v1::Hello& hello,
                            std::vector<vtpm_attest::v1::VerifierMessage>* out);
+  // Identity rules against what the fleet already knows: a known EK under
+  // another VM UUID, a known VM with another EK, re-enrollment. Sets
+  // `force_activation` when the stored AK must not be trusted.
+  absl::Status CheckIdentity(const std::optional<IdentityRecord>& known,
+                             bool* force_activation);
   absl::Status HandleActivation(
       const vtpm_attest::v1::ActivationAnswer& answer,
       std::vector<vtpm_attest::v1::VerifierMessage>* out);
@@ -106,11 +143,16 @@ class AttestationSession {
   // (may be null) is what the verified event log said.
   void EmitVerdict(std::vector<vtpm_attest::v1::Reason> reasons,
                    std::vector<vtpm_attest::v1::VerifierMessage>* out,
-                   const vtpm_attest::v1::BootState* boot_state = nullptr);
+                   const vtpm_attest::v1::BootState* boot_state = nullptr,
+                   const vtpm_attest::v1::EvidenceSummary* evidence = nullptr,
+                   std::optional<ClockState> verified_clock = std::nullopt);
+  // Unix time when the next verdict is due (0 outside daemon mode).
+  int64_t NextDueUnix() const;
   void Fail(const absl::Status& status,
             std::vector<vtpm_attest::v1::VerifierMessage>* out);
 
   AttestationService* service_;
+  std::shared_ptr<const PolicySet> policies_;
   std::string peer_;
   State state_ = State::kAwaitHello;
   bool daemon_ = false;
@@ -127,6 +169,13 @@ class AttestationSession {
   absl::Time nonce_issued_at_;
   std::optional<ClockState> clock_;
   std::optional<vtpm_attest::v1::Verdict> last_verdict_;
+  // Identities of this VM that a successful activation retires (the
+  // operator re-enrolled the VM with a new EK).
+  std::vector<std::string> retire_on_activation_;
+  // The QuoteResponse being handled (for the raw evidence of a failure).
+  const vtpm_attest::v1::QuoteResponse* current_quote_ = nullptr;
+  // When the evidence being judged arrived (verification latency).
+  absl::Time received_at_;
 };
 
 }  // namespace vtpm::verifier
