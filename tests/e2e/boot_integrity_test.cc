@@ -271,6 +271,10 @@ TEST_F(BootIntegrityTest, PolicyLearnedFromTheDatabaseAcceptsTheGoldenVm) {
                                  "binary_bios_measurements"),
                         uki)
                   .ok());
+  // Another VM: its own SMBIOS UUID (the same UUID with another vTPM would
+  // be EK_CHANGED).
+  ASSERT_TRUE(
+      WriteFile(uuid_path, "0b5e6d9a-3c1f-4a57-9a7e-2f1d3c4b5a70\n").ok());
   auto b = MakeAttestor(**tpm2, agent::AkAlgorithm::kEccP256,
                         agent::EkAlgorithm::kAuto, "state-b");
   ASSERT_NE(b, nullptr);

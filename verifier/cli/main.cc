@@ -1,9 +1,11 @@
-// vtpm-attest: offline tools around vtpm-attest evidence.
+// vtpm-attest: offline tools around vtpm-attest evidence, and the
+// operator's client of a verifier fleet's admin API.
 //   vtpm-attest --help
 //   vtpm-attest <subcommand> [options]   (each subcommand has --help)
 #include <cstdio>
 #include <cstring>
 
+#include "verifier/cli/admin_commands.h"
 #include "verifier/cli/eventlog_command.h"
 #include "verifier/cli/policy_command.h"
 #include "verifier/cli/subcommand.h"
@@ -14,9 +16,10 @@ namespace {
 
 // Every subcommand, in the order `--help` lists them.
 const Subcommand kSubcommands[] = {
-    VerifyQuoteSubcommand(),
-    EventlogSubcommand(),
-    PolicySubcommand(),
+    VerifyQuoteSubcommand(), EventlogSubcommand(),  PolicySubcommand(),
+    AgentsSubcommand(),      HistorySubcommand(),   ReenrollSubcommand(),
+    ForgetSubcommand(),      AttestNowSubcommand(), WatchSubcommand(),
+    WaitSubcommand(),        AuditSubcommand(),
 };
 
 void PrintUsage(std::FILE* out) {
@@ -28,8 +31,9 @@ void PrintUsage(std::FILE* out) {
     std::fprintf(out, "  %-16s %s\n", s.name, s.summary);
   }
   std::fprintf(out,
-               "\nExit codes: 0 every check held, 1 a check failed, "
-               "2 usage or I/O error.\n");
+               "\nExit codes: 0 every check held (or the request succeeded),\n"
+               "1 a check failed (or the verdict is FAIL, or not found),\n"
+               "2 usage, I/O, connection or authentication error.\n");
 }
 
 int Main(int argc, char** argv) {

@@ -22,6 +22,7 @@
 #include "common/eventlog/replay.h"
 #include "common/reason.h"
 #include "common/tpm_alg.h"
+#include "verifier/cli/admin_commands.h"
 #include "verifier/cli/json_writer.h"
 #include "verifier/cli/policy_from_store.h"
 #include "verifier/cli/quote_inputs.h"
@@ -49,7 +50,9 @@ constexpr char kUsage[] =
     "         [--name NAME] [--label KEY=VALUE]... [--golden-pcrs] [--out "
     "FILE]\n"
     "       vtpm-attest policy check --policy FILE --eventlog FILE\n"
-    "         [--pcrs FILE] [--json]\n\n"
+    "         [--pcrs FILE] [--json]\n"
+    "       vtpm-attest policy list|apply|reload ...   (the fleet's policies,\n"
+    "         through a verifier's admin API; see `policy apply --help`)\n\n"
     "learn  writes the policy that accepts exactly the boot an event log\n"
     "       describes (a known-good \"golden\" VM's\n"
     "       /sys/kernel/security/tpm0/binary_bios_measurements).\n"
@@ -441,6 +444,7 @@ int Run(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "learn") == 0) return RunLearn(argc - 1, argv + 1);
   if (std::strcmp(argv[1], "check") == 0) return RunCheck(argc - 1, argv + 1);
+  if (IsPolicyAdminVerb(argv[1])) return RunPolicyAdmin(argc - 1, argv + 1);
   std::fprintf(stderr, "vtpm-attest policy: unknown command '%s'\n\n", argv[1]);
   PrintUsage(stderr);
   return kExitUsage;
@@ -449,8 +453,8 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 Subcommand PolicySubcommand() {
-  return {"policy", "learn a policy from an event log, or check one against it",
-          &Run};
+  return {"policy",
+          "learn|check a policy offline; list|apply|reload the fleet's", &Run};
 }
 
 }  // namespace vtpm::cli

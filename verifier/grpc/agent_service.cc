@@ -51,14 +51,20 @@ class AgentReactor final
   }
 
   void OnReadDone(bool ok) override {
-    std::shared_ptr<AgentStream> replaced;
-    {
-      std::lock_guard<std::mutex> lock(core_->mu);
-      replaced = HandleReadLocked(ok);
-    }
-    // The same agent reconnected; its old stream is dead weight. Closed
-    // outside our lock: closing takes the other stream's lock.
-    if (replaced != nullptr) replaced->Close();
+    // The message is judged on a worker thread, off gRPC's polling
+    // threads. The reactor may be finished meanwhile (cancellation); the
+    // task then finds reactor_ null and does nothing.
+    owner_->workers().Submit([core = core_, ok] {
+      std::shared_ptr<AgentStream> replaced;
+      {
+        std::lock_guard<std::mutex> lock(core->mu);
+        if (core->reactor_ == nullptr) return;
+        replaced = core->reactor_->HandleReadLocked(ok);
+      }
+      // The same agent reconnected; its old stream is dead weight. Closed
+      // outside our lock: closing takes the other stream's lock.
+      if (replaced != nullptr) replaced->Close();
+    });
   }
 
   std::shared_ptr<AgentStream> HandleReadLocked(bool ok) {
@@ -237,7 +243,11 @@ void StreamCore::Close() {
 AgentServiceImpl::AgentServiceImpl(AttestationService* service,
                                    StreamRegistry* registry,
                                    AgentServiceOptions options)
-    : service_(service), registry_(registry), options_(options) {}
+    : service_(service),
+      registry_(registry),
+      options_(options),
+      workers_(options.workers > 0 ? options.workers
+                                   : WorkerPool::DefaultThreads()) {}
 
 AgentServiceImpl::~AgentServiceImpl() = default;
 

@@ -13,6 +13,7 @@
 #include "verifier/service/attestation_service.h"
 #include "verifier/service/round_scheduler.h"
 #include "verifier/service/stream_registry.h"
+#include "verifier/service/worker_pool.h"
 #include "vtpm_attest/v1/attest.grpc.pb.h"
 
 namespace vtpm::verifier {
@@ -21,6 +22,8 @@ struct AgentServiceOptions {
   // A stream that owes the verifier an answer (activation or quote) for
   // longer than this is ended; the agent reconnects.
   std::chrono::seconds answer_timeout{120};
+  // Threads that run attestation work (0: WorkerPool::DefaultThreads()).
+  int workers = 0;
 };
 
 class AgentServiceImpl final
@@ -40,6 +43,7 @@ class AgentServiceImpl final
   void BeginShutdown();
 
   RoundScheduler& scheduler() { return scheduler_; }
+  WorkerPool& workers() { return workers_; }
   bool shutting_down() const { return shutting_down_; }
 
  private:
@@ -48,6 +52,7 @@ class AgentServiceImpl final
   AgentServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
   RoundScheduler scheduler_;
+  WorkerPool workers_;
 };
 
 }  // namespace vtpm::verifier

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -12,7 +13,9 @@
 #include "common/reason.h"
 #include "common/status_macros.h"
 #include "verifier/service/limits.h"
+#include "verifier/metrics/instrumented_store.h"
 #include "verifier/store/store.h"
+#include "verifier/version.h"
 
 namespace vtpm::verifier {
 namespace {
@@ -49,35 +52,96 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   ASSIGN_OR_RETURN(std::string key, ReadText(config.tls_key, "TLS key"));
   auto trust = TrustStore::LoadDirectory(config.trust_store_dir);
   if (!trust.ok()) return WithContext(trust.status(), "trust store");
-  auto policies = PolicySet::LoadDirectory(config.policy_dir);
-  if (!policies.ok()) return WithContext(policies.status(), "policies");
-  auto store = OpenStore(config.database);
-  if (!store.ok()) return WithContext(store.status(), "database");
 
   std::unique_ptr<VerifierServer> s(new VerifierServer());
-  s->store_ = *std::move(store);
+  ASSIGN_OR_RETURN(s->metrics_, metrics::VerifierMetrics::Create(
+                                    &s->metrics_registry_, kVerifierVersion));
+  auto store = OpenStore(config.database);
+  if (!store.ok()) return WithContext(store.status(), "database");
+  s->store_ = std::make_shared<metrics::InstrumentedStore>(*std::move(store),
+                                                           s->metrics_.get());
+  auto policies = PolicyRegistry::Create(config.policy_dir, s->store_.get());
+  if (!policies.ok()) return WithContext(policies.status(), "policies");
+  s->policies_ = *std::move(policies);
+  for (const auto& problem : s->policies_->Problems()) {
+    std::fprintf(stderr, "vtpm-attest-verifier: policy: %s\n",
+                 problem.c_str());
+  }
+
+  if (!config.webhook_urls.empty()) {
+    notify::WebhookOptions w;
+    w.urls = config.webhook_urls;
+    if (config.webhook_secret_file.empty()) {
+      return absl::InvalidArgumentError(
+          "webhooks need a secret (--webhook-secret-file) to sign events");
+    }
+    ASSIGN_OR_RETURN(w.secret,
+                     ReadText(config.webhook_secret_file, "webhook secret"));
+    w.ca_file = config.webhook_ca_file;
+    w.metrics = s->metrics_.get();
+    w.log = [](absl::string_view line) {
+      std::fprintf(stderr, "vtpm-attest-verifier: webhook: %.*s\n",
+                   static_cast<int>(line.size()), line.data());
+    };
+    auto notifier = notify::WebhookNotifier::Start(w);
+    if (!notifier.ok()) return WithContext(notifier.status(), "webhooks");
+    s->webhooks_ = *std::move(notifier);
+  }
+  s->observer_ =
+      std::make_unique<FleetObserver>(s->metrics_.get(), s->webhooks_.get());
+
   ServiceOptions service_options = config.service;
   if (service_options.replica_name.empty()) {
     service_options.replica_name = DefaultReplicaName();
   }
+  PolicyRegistry* registry = s->policies_.get();
   s->service_ = std::make_unique<AttestationService>(
-      *std::move(trust), FixedPolicies(*std::move(policies)), s->store_,
-      service_options);
+      *std::move(trust), [registry] { return registry->Current(); },
+      s->store_, service_options, s->observer_.get());
   s->agent_service_ = std::make_unique<AgentServiceImpl>(
       s->service_.get(), &s->registry_, config.agents);
+
+  // The admin API, only when it can authenticate someone.
+  auto auth = AdminAuth::Create(config.admin);
+  if (!auth.ok()) return WithContext(auth.status(), "admin API");
+  s->admin_auth_ = *std::move(auth);
+  if (s->admin_auth_->Enabled()) {
+    auto feed = VerdictFeed::Start(s->store_.get());
+    if (!feed.ok()) return WithContext(feed.status(), "admin API");
+    s->feed_ = *std::move(feed);
+    s->admin_core_ = std::make_unique<AdminCore>(
+        s->store_.get(), s->policies_.get(), s->feed_.get());
+    s->admin_service_ =
+        MakeAdminService(s->admin_core_.get(), s->admin_auth_.get());
+  }
+
   HousekeeperOptions hk = config.housekeeping;
   if (hk.replica_name.empty()) hk.replica_name = service_options.replica_name;
-  s->housekeeper_ = std::make_unique<Housekeeper>(s->store_.get(),
-                                                  &s->registry_, nullptr,
-                                                  nullptr, hk);
+  VerifierServer* self = s.get();
+  hk.on_tick = [self] { self->RefreshGauges(); };
+  s->housekeeper_ = std::make_unique<Housekeeper>(
+      s->store_.get(), &s->registry_, s->observer_.get(),
+      [registry]() -> absl::Status {
+        auto polled = registry->PollOnce();
+        return polled.ok() ? absl::OkStatus() : polled.status();
+      },
+      hk);
 
+  // Agents authenticate by their TPM, not by TLS client certificates; with
+  // an admin client CA the listener asks for (but does not require) one,
+  // and AdminAuth checks it chains to that CA.
   grpc::SslServerCredentialsOptions ssl;
-  ssl.pem_key_cert_pairs.push_back({key, cert});
-  ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  if (!s->admin_auth_->client_ca_pem().empty()) {
+    ssl = AdminTlsOptions(cert, key, {s->admin_auth_->client_ca_pem()});
+  } else {
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::SslServerCredentials(ssl),
                            &s->port_);
   builder.RegisterService(s->agent_service_.get());
+  if (s->admin_service_) builder.RegisterService(s->admin_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxGrpcMessageBytes));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(
@@ -88,18 +152,50 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config.listen));
   }
+  if (!config.metrics_listen.empty()) {
+    std::shared_ptr<Store> store_for_health = s->store_;
+    auto http = metrics::MetricsHttpServer::Start(
+        config.metrics_listen, &s->metrics_registry_, [self] {
+          return self->shut_down_
+                     ? absl::UnavailableError("shutting down")
+                     : absl::OkStatus();
+        });
+    if (!http.ok()) return WithContext(http.status(), "metrics");
+    s->metrics_http_ = *std::move(http);
+  }
   RETURN_IF_ERROR_CTX(s->housekeeper_->Start(), "housekeeping");
   return s;
+}
+
+void VerifierServer::RefreshGauges() {
+  metrics_->streams->WithLabels({}).Set(
+      static_cast<double>(registry_.streams()));
+  metrics_->connected_agents->WithLabels({}).Set(
+      static_cast<double>(registry_.agents()));
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_identity_count_) {
+    next_identity_count_ = now + std::chrono::seconds(30);
+    auto counts = store_->CountIdentitiesByStatus();
+    if (counts.ok()) metrics_->SetIdentityCounts(*counts);
+  }
 }
 
 void VerifierServer::Wait() { server_->Wait(); }
 
 void VerifierServer::Shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
+  // Also runs on a half-built server whose Start() failed.
+  if (shut_down_.exchange(true)) return;
   housekeeper_.reset();
-  agent_service_->BeginShutdown();
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (admin_service_) admin_service_->Shutdown();
+  if (feed_) feed_->Shutdown();
+  if (agent_service_) agent_service_->BeginShutdown();
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(2));
+  }
+  if (metrics_http_) metrics_http_->Stop();
+  // Give queued webhook events a moment to leave.
+  if (webhooks_) webhooks_->Shutdown(absl::Now() + absl::Seconds(5));
 }
 
 VerifierServer::~VerifierServer() { Shutdown(); }

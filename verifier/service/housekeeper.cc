@@ -69,6 +69,7 @@ void Housekeeper::Loop() {
 }
 
 void Housekeeper::RunOnce() {
+  if (options_.on_tick) options_.on_tick();
   auto stale = SweepStale();
   if (!stale.ok()) Log("marking stale identities", stale.status());
   PollAttestRequests();

@@ -35,6 +35,8 @@ struct HousekeeperOptions {
   // How often policies are re-checked (policy_poll below).
   std::chrono::seconds policy_poll_interval{5};
   std::string replica_name;
+  // Runs on every tick (e.g. to refresh gauges); may be empty.
+  std::function<void()> on_tick;
 };
 
 class Housekeeper {

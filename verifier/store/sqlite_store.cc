@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <functional>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -382,77 +384,40 @@ class SqliteStore : public Store {
 
   // --- Verdicts -------------------------------------------------------------
 
+  // RecordVerdict uses group commit (as leveldb's writers do): callers
+  // queue their verdict; the caller at the head of the queue writes every
+  // queued verdict in one transaction and wakes the others. One commit (one
+  // set of WAL frames) then serves many attestations.
   absl::StatusOr<RecordOutcome> RecordVerdict(
       const std::string& fp, const v1::Verdict& v,
       const VerdictWrite& write) override {
     if (v.verdict_id().empty()) {
       return absl::InvalidArgumentError("verdict has no id");
     }
-    std::string blob = v.SerializeAsString();
-    std::string reasons = ReasonCodesText(v);
-    RecordOutcome out;
-    std::lock_guard<std::mutex> lock(mu_);
-    RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
-      {
-        ASSIGN_OR_RETURN(
-            Query q,
-            Cached("INSERT INTO verdicts (verdict_id, ek_fingerprint, vm_uuid,"
-                   " result, created_at, policy, reasons, replica, verdict)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                   " ON CONFLICT(verdict_id) DO NOTHING"));
-        q.Text(1, v.verdict_id())
-            .Text(2, fp)
-            .Text(3, v.identity().vm_uuid())
-            .Int(4, v.result())
-            .Int(5, v.verified_at_unix())
-            .Text(6, v.policy())
-            .Text(7, reasons)
-            .Text(8, v.replica())
-            .Blob(9, blob);
-        RETURN_IF_ERROR(q.Run("writing verdict"));
-        out.inserted = sqlite3_changes(db_.get()) == 1;
-      }
-      if (out.inserted) {
-        out.seq = sqlite3_last_insert_rowid(db_.get());
-      } else {
-        ASSIGN_OR_RETURN(
-            Query q, Cached("SELECT seq FROM verdicts WHERE verdict_id = ?1"));
-        q.Text(1, v.verdict_id());
-        ASSIGN_OR_RETURN(bool row, q.Step("reading verdict seq"));
-        if (row) out.seq = q.ColInt(0);
-      }
-      bool exists = false;
-      {
-        ASSIGN_OR_RETURN(Query q, Cached("SELECT status FROM identities"
-                                         " WHERE ek_fingerprint = ?1"));
-        q.Text(1, fp);
-        ASSIGN_OR_RETURN(exists, q.Step("reading identity status"));
-        if (exists) out.previous_status = static_cast<v1::Result>(q.ColInt(0));
-      }
-      if (!out.inserted || !exists || v.result() == v1::RESULT_STALE) {
-        return absl::OkStatus();
-      }
-      ASSIGN_OR_RETURN(
-          Query q,
-          Cached("UPDATE identities SET status = ?2, last_verdict = ?3,"
-                 " next_due = ?4,"
-                 " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
-                 " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
-                 " restart_count = CASE WHEN ?5 THEN ?8 ELSE restart_count END"
-                 " WHERE ek_fingerprint = ?1"));
-      q.Text(1, fp)
-          .Int(2, v.result())
-          .Int(3, v.verified_at_unix())
-          .Int(4, write.next_due_unix)
-          .Int(5, write.clock.has_value());
-      if (write.clock) {
-        q.Int(6, static_cast<int64_t>(write.clock->clock))
-            .Int(7, write.clock->reset_count)
-            .Int(8, write.clock->restart_count);
-      }
-      return q.Run("updating identity status");
-    }));
-    return out;
+    PendingVerdict p;
+    p.fp = &fp;
+    p.verdict = &v;
+    p.write = &write;
+    p.blob = v.SerializeAsString();
+    p.reasons = ReasonCodesText(v);
+    std::unique_lock<std::mutex> qlock(queue_mu_);
+    queue_.push_back(&p);
+    queue_cv_.wait(qlock, [&] { return p.done || queue_.front() == &p; });
+    if (p.done) return p.result;
+
+    // Leader: write a batch from the head of the queue.
+    constexpr size_t kMaxBatch = 256;
+    std::vector<PendingVerdict*> batch(
+        queue_.begin(), queue_.begin() + std::min(queue_.size(), kMaxBatch));
+    qlock.unlock();
+    WriteBatch(batch);
+    qlock.lock();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      queue_.pop_front();
+      batch[i]->done = true;
+    }
+    queue_cv_.notify_all();
+    return p.result;
   }
 
   absl::StatusOr<std::vector<v1::Verdict>> QueryVerdicts(
@@ -761,6 +726,105 @@ class SqliteStore : public Store {
     return Query(db_.get(), it->second.get());
   }
 
+  struct PendingVerdict {
+    const std::string* fp = nullptr;
+    const v1::Verdict* verdict = nullptr;
+    const VerdictWrite* write = nullptr;
+    std::string blob;
+    std::string reasons;
+    absl::StatusOr<RecordOutcome> result;
+    bool done = false;
+  };
+
+  // Writes `batch` in one transaction. If that fails, each verdict is
+  // retried in its own transaction so one bad write cannot fail the rest.
+  void WriteBatch(const std::vector<PendingVerdict*>& batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<RecordOutcome> outs(batch.size());
+    absl::Status s = InTransaction([&]() -> absl::Status {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        RETURN_IF_ERROR(RecordOneLocked(*batch[i], &outs[i]));
+      }
+      return absl::OkStatus();
+    });
+    if (s.ok()) {
+      for (size_t i = 0; i < batch.size(); ++i) batch[i]->result = outs[i];
+      return;
+    }
+    for (auto* p : batch) {
+      RecordOutcome out;
+      absl::Status one =
+          InTransaction([&]() -> absl::Status { return RecordOneLocked(*p, &out); });
+      if (one.ok()) {
+        p->result = out;
+      } else {
+        p->result = one;
+      }
+    }
+  }
+
+  // One verdict's statements; the caller holds mu_ inside a transaction.
+  absl::Status RecordOneLocked(const PendingVerdict& p, RecordOutcome* out) {
+      {
+        ASSIGN_OR_RETURN(
+            Query q,
+            Cached("INSERT INTO verdicts (verdict_id, ek_fingerprint, vm_uuid,"
+                   " result, created_at, policy, reasons, replica, verdict)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                   " ON CONFLICT(verdict_id) DO NOTHING"));
+        q.Text(1, p.verdict->verdict_id())
+            .Text(2, *p.fp)
+            .Text(3, p.verdict->identity().vm_uuid())
+            .Int(4, p.verdict->result())
+            .Int(5, p.verdict->verified_at_unix())
+            .Text(6, p.verdict->policy())
+            .Text(7, p.reasons)
+            .Text(8, p.verdict->replica())
+            .Blob(9, p.blob);
+        RETURN_IF_ERROR(q.Run("writing verdict"));
+        out->inserted = sqlite3_changes(db_.get()) == 1;
+      }
+      if (out->inserted) {
+        out->seq = sqlite3_last_insert_rowid(db_.get());
+      } else {
+        ASSIGN_OR_RETURN(
+            Query q, Cached("SELECT seq FROM verdicts WHERE verdict_id = ?1"));
+        q.Text(1, p.verdict->verdict_id());
+        ASSIGN_OR_RETURN(bool row, q.Step("reading verdict seq"));
+        if (row) out->seq = q.ColInt(0);
+      }
+      bool exists = false;
+      {
+        ASSIGN_OR_RETURN(Query q, Cached("SELECT status FROM identities"
+                                         " WHERE ek_fingerprint = ?1"));
+        q.Text(1, *p.fp);
+        ASSIGN_OR_RETURN(exists, q.Step("reading identity status"));
+        if (exists) out->previous_status = static_cast<v1::Result>(q.ColInt(0));
+      }
+      if (!out->inserted || !exists || p.verdict->result() == v1::RESULT_STALE) {
+        return absl::OkStatus();
+      }
+      ASSIGN_OR_RETURN(
+          Query q,
+          Cached("UPDATE identities SET status = ?2, last_verdict = ?3,"
+                 " next_due = ?4,"
+                 " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
+                 " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
+                 " restart_count = CASE WHEN ?5 THEN ?8 ELSE restart_count END"
+                 " WHERE ek_fingerprint = ?1"));
+      q.Text(1, *p.fp)
+          .Int(2, p.verdict->result())
+          .Int(3, p.verdict->verified_at_unix())
+          .Int(4, p.write->next_due_unix)
+          .Int(5, p.write->clock.has_value());
+      if (p.write->clock) {
+        q.Int(6, static_cast<int64_t>(p.write->clock->clock))
+            .Int(7, p.write->clock->reset_count)
+            .Int(8, p.write->clock->restart_count);
+      }
+      return q.Run("updating identity status");
+  }
+
   // Runs `body` in a write transaction; the caller holds mu_.
   absl::Status InTransaction(const std::function<absl::Status()>& body) {
     {
@@ -840,6 +904,10 @@ class SqliteStore : public Store {
   }
 
   std::mutex mu_;
+  // Group commit queue of RecordVerdict (see there).
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingVerdict*> queue_;
   DbPtr db_;
   std::unordered_map<std::string, StmtPtr> cache_;  // guarded by mu_
 };

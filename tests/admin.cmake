@@ -1,0 +1,8 @@
+# Admin API (verifier/admin, policy registry) and the admin subcommands of
+# the vtpm-attest CLI, over loopback TLS against a real SQLite store.
+vtpm_add_test(NAME admin_test
+  SOURCES admin/admin_fixture.cc admin/admin_service_test.cc
+          admin/admin_cli_test.cc
+  LIBS vtpm_verifier_admin)
+# The CLI tests run the built binary.
+add_dependencies(admin_test vtpm_attest_cli)

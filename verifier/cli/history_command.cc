@@ -1,0 +1,123 @@
+// `vtpm-attest history` (verdicts) and `vtpm-attest audit` (operator
+// actions).
+#include <cstdio>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "verifier/cli/admin_client.h"
+#include "verifier/cli/admin_commands.h"
+#include "verifier/cli/admin_format.h"
+
+namespace vtpm::cli {
+namespace {
+
+namespace po = ::boost::program_options;
+namespace v1 = ::vtpm_attest::v1;
+
+constexpr char kHistoryUsage[] =
+    "Usage: vtpm-attest history [--vm UUID | --ek FINGERPRINT]\n"
+    "         [--since 1h|RFC3339] [--result pass|fail|error|stale]\n"
+    "         [--limit N] [--json]\n\n"
+    "Verdicts, newest first: of one VM (every EK it had), one identity, or\n"
+    "the whole fleet.\n\n"
+    "Exit codes: 0 ok, 1 bad request, 2 usage, connection or\n"
+    "authentication error.\n";
+
+constexpr char kAuditUsage[] =
+    "Usage: vtpm-attest audit [--limit N] [--json]\n\n"
+    "Operator actions (reenroll, forget, apply-policy, attest-now, ...),\n"
+    "newest first.\n";
+
+int RunHistory(int argc, char** argv) {
+  AdminConnectionOptions conn;
+  bool json = false;
+  std::string vm, ek, since, result;
+  int limit = 50;
+  po::options_description desc("history options");
+  desc.add_options()("vm", po::value(&vm), "VM UUID")("ek", po::value(&ek),
+                                                      "EK fingerprint")(
+      "since", po::value(&since),
+      "only verdicts since: a duration before now (1h, 2d) or RFC 3339")(
+      "result", po::value(&result), "only this result")(
+      "limit", po::value(&limit), "at most N verdicts (50, at most 1000)");
+  AddConnectionOptions(desc, &conn, &json);
+  if (int rc = ParseCommandLine("history", kHistoryUsage, argc, argv, desc);
+      rc >= 0) {
+    return rc;
+  }
+  v1::ListVerdictsRequest req;
+  auto sel = MakeSelector(vm, ek, /*required=*/false);
+  if (!sel.ok()) return ReportError("history", sel.status());
+  if (sel->by_case() != v1::IdentitySelector::BY_NOT_SET) {
+    *req.mutable_identity() = *sel;
+  }
+  if (!since.empty()) {
+    auto t = ParseSince(since, absl::Now());
+    if (!t.ok()) return ReportError("history", t.status());
+    req.set_since_unix(*t);
+  }
+  if (!result.empty()) {
+    auto r = ParseResult(result);
+    if (!r.ok()) return ReportError("history", r.status());
+    req.set_result(*r);
+  }
+  req.set_limit(limit);
+  auto client = AdminClient::Connect(conn);
+  if (!client.ok()) return ReportError("history", client.status());
+  v1::ListVerdictsResponse resp;
+  auto ctx = (*client)->Context();
+  grpc::Status st = (*client)->stub().ListVerdicts(ctx.get(), req, &resp);
+  if (!st.ok()) return ReportRpcError("history", st);
+  if (json) return PrintJson(resp) ? kExitOk : kExitUsage;
+  Table t({"TIME", "VM UUID", "RESULT", "POLICY", "REPLICA", "REASONS"});
+  for (const auto& v : resp.verdicts()) {
+    t.AddRow({FormatTime(v.verified_at_unix()),
+              v.identity().vm_uuid().empty() ? "-" : v.identity().vm_uuid(),
+              ResultName(v.result()), v.policy().empty() ? "-" : v.policy(),
+              v.replica().empty() ? "-" : v.replica(), ReasonsText(v)});
+  }
+  t.Print();
+  return kExitOk;
+}
+
+int RunAudit(int argc, char** argv) {
+  AdminConnectionOptions conn;
+  bool json = false;
+  int limit = 50;
+  po::options_description desc("audit options");
+  desc.add_options()("limit", po::value(&limit), "at most N entries (50)");
+  AddConnectionOptions(desc, &conn, &json);
+  if (int rc = ParseCommandLine("audit", kAuditUsage, argc, argv, desc);
+      rc >= 0) {
+    return rc;
+  }
+  auto client = AdminClient::Connect(conn);
+  if (!client.ok()) return ReportError("audit", client.status());
+  v1::ListAuditRequest req;
+  req.set_limit(limit);
+  v1::ListAuditResponse resp;
+  auto ctx = (*client)->Context();
+  grpc::Status st = (*client)->stub().ListAudit(ctx.get(), req, &resp);
+  if (!st.ok()) return ReportRpcError("audit", st);
+  if (json) return PrintJson(resp) ? kExitOk : kExitUsage;
+  Table t({"TIME", "ACTOR", "ACTION", "TARGET", "DETAIL"});
+  for (const auto& e : resp.entries()) {
+    t.AddRow({FormatTime(e.at_unix()), e.actor(), e.action(),
+              e.target().empty() ? "-" : e.target(), e.detail()});
+  }
+  t.Print();
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand HistorySubcommand() {
+  return {"history", "verdict history of a VM, an identity or the fleet",
+          &RunHistory};
+}
+
+Subcommand AuditSubcommand() {
+  return {"audit", "operator actions recorded by the verifier", &RunAudit};
+}
+
+}  // namespace vtpm::cli
