@@ -145,7 +145,9 @@ void PrintVerdict(const vtpm_attest::v1::Verdict& v, bool json) {
   std::cout << "verdict: " << result << "\n"
             << "  vm_uuid: " << v.identity().vm_uuid() << "\n"
             << "  ek_fingerprint: " << v.identity().ek_fingerprint() << "\n"
-            << "  policy: " << v.policy() << "\n";
+            << "  policy: " << v.policy() << "\n"
+            << "  verdict_id: " << v.verdict_id() << "\n"
+            << "  replica: " << v.replica() << "\n";
   for (const auto& r : v.reasons()) {
     std::cout << "  reason: " << vtpm_attest::v1::ReasonCode_Name(r.code())
               << ": " << r.message() << "\n";
