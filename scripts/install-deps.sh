@@ -9,7 +9,9 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libboost-program-options-dev libre2-dev libssl-dev openssl libsqlite3-dev sqlite3
+  libboost-program-options-dev libboost-dev libre2-dev libssl-dev openssl
+  libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-client
+  libcurl4-openssl-dev curl libgoogle-perftools-dev python3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev efitools
 )

@@ -25,6 +25,7 @@ add_library(vtpm_verifier_core STATIC
   service/stream_registry.cc
   service/housekeeper.cc
   service/worker_pool.cc
+  service/verdict_id.cc
 )
 target_include_directories(vtpm_verifier_core PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(vtpm_verifier_core PUBLIC

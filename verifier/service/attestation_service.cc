@@ -23,6 +23,7 @@
 #include "verifier/quote/quote_verifier.h"
 #include "verifier/service/hello_checks.h"
 #include "verifier/service/limits.h"
+#include "verifier/service/verdict_id.h"
 
 namespace vtpm::verifier {
 namespace {
@@ -506,7 +507,7 @@ void AttestationSession::EmitVerdict(
   if (policy_ != nullptr) v.set_policy(policy_->name());
   v.set_replica(service_->options_.replica_name);
   v.set_verified_at_unix(absl::ToUnixSeconds(absl::Now()));
-  v.set_verdict_id(HexEncode(RandomBytes(16)));
+  v.set_verdict_id(NewVerdictId());
   const bool failed = v.result() != vtpm_attest::v1::RESULT_PASS;
   if (!ek_fingerprint_.empty()) {
     VerdictWrite write;

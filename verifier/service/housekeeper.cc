@@ -1,7 +1,5 @@
 #include "verifier/service/housekeeper.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -10,17 +8,13 @@
 #include "absl/time/time.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
+#include "verifier/service/verdict_id.h"
 
 namespace vtpm::verifier {
 namespace {
 
 using vtpm_attest::v1::Verdict;
 
-std::string NewVerdictId() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) abort();
-  return HexEncode(std::string(reinterpret_cast<char*>(b), sizeof(b)));
-}
 
 void Log(const std::string& what, const absl::Status& s) {
   std::fprintf(stderr, "vtpm-attest-verifier: housekeeping: %s: %s\n",
