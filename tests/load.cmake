@@ -21,15 +21,17 @@ add_executable(vtpm-attest-loadgen
   load/report.cc
   load/db_stats.cc
   load/verifier_process.cc
+  load/reference_rate.cc
 )
 target_link_libraries(vtpm-attest-loadgen PRIVATE vtpm_load_soft_tpm
   vtpm_test_harness vtpm_common gRPC::grpc++ Boost::program_options)
 set_target_properties(vtpm-attest-loadgen PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/load)
 
-# Smoke run against the verifier of this build (build vtpm-attest-verifier
-# first; the loadgen does not depend on it so that it builds while the
-# verifier is being rewritten). Exits non-zero on any non-PASS verdict.
+add_dependencies(vtpm-attest-loadgen vtpm-attest-verifier)
+
+# Smoke run against the verifier of this build. Exits non-zero on any
+# non-PASS verdict.
 add_test(NAME load_smoke
   COMMAND vtpm-attest-loadgen --agents 50 --duration 3
           --verifier-bin $<TARGET_FILE:vtpm-attest-verifier>)

@@ -36,6 +36,7 @@
 #include "tests/load/db_stats.h"
 #include "tests/load/fleet.h"
 #include "tests/load/proc_stats.h"
+#include "tests/load/reference_rate.h"
 #include "tests/load/report.h"
 #include "tests/load/soft_tpm.h"
 #include "tests/load/verifier_process.h"
@@ -146,6 +147,8 @@ int64_t StatusOrMinus1(const absl::StatusOr<int64_t>& v) {
 // --------------------------------------------------------------------
 
 int Run(const Options& o, const std::string& command_line) {
+  // The reference, measured before any load starts (see reference_rate.h).
+  const double reference_rate = EcdsaP256VerifyRate(1.0);
   Report report;
   MachineFacts machine = GetMachineFacts();
   report.Section("run");
@@ -425,6 +428,13 @@ int Run(const Options& o, const std::string& command_line) {
     report.Num("attestations_per_s_per_core",
                "attestations/s per verifier core",
                verdicts / std::max(1e-9, v_cpu), "%.0f");
+    report.Num("reference_ecdsa_verifies_per_s",
+               "reference: OpenSSL ECDSA P-256 verifies/s, one core",
+               reference_rate, "%.0f");
+    report.Num("attestations_per_core_vs_reference",
+               "attestations per core / reference",
+               verdicts / std::max(1e-9, v_cpu) / std::max(1.0, reference_rate),
+               "%.3f");
     report.Num("loadgen_cpu_s", "loadgen CPU (s)", self_cpu, "%.2f");
     report.Num("latency_p50_ms", "QuoteResponse -> Verdict p50 (ms)",
                lat.Percentile(0.5) / 1000, "%.2f");
@@ -439,6 +449,13 @@ int Run(const Options& o, const std::string& command_line) {
     report.Num("hold_seconds", "held for (s)", steady_s, "%.2f");
     report.Int("max_concurrent_streams", "streams open at the end",
                static_cast<int64_t>(open_end));
+    report.Num("reference_ecdsa_verifies_per_s",
+               "reference: OpenSSL ECDSA P-256 verifies/s, one core",
+               reference_rate, "%.0f");
+    report.Num("attestations_per_core_vs_reference",
+               "attestations per core / reference",
+               verdicts / std::max(1e-9, v_cpu) / std::max(1.0, reference_rate),
+               "%.3f");
     report.Num("loadgen_cpu_s", "loadgen CPU (s)", self_cpu, "%.2f");
     report.Num("verifier_cpu_s", "verifier CPU while idle (s)", v_cpu, "%.2f");
   }

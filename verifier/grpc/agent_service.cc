@@ -54,7 +54,7 @@ class AgentReactor final
     // The message is judged on a worker thread, off gRPC's polling
     // threads. The reactor may be finished meanwhile (cancellation); the
     // task then finds reactor_ null and does nothing.
-    owner_->workers().Submit([core = core_, ok] {
+    auto task = [core = core_, ok] {
       std::shared_ptr<AgentStream> replaced;
       {
         std::lock_guard<std::mutex> lock(core->mu);
@@ -64,7 +64,12 @@ class AgentReactor final
       // The same agent reconnected; its old stream is dead weight. Closed
       // outside our lock: closing takes the other stream's lock.
       if (replaced != nullptr) replaced->Close();
-    });
+    };
+    if (owner_->inline_work()) {
+      task();
+    } else {
+      owner_->workers().Submit(std::move(task));
+    }
   }
 
   std::shared_ptr<AgentStream> HandleReadLocked(bool ok) {
@@ -246,8 +251,9 @@ AgentServiceImpl::AgentServiceImpl(AttestationService* service,
     : service_(service),
       registry_(registry),
       options_(options),
-      workers_(options.workers > 0 ? options.workers
-                                   : WorkerPool::DefaultThreads()) {}
+      workers_(options.workers > 0    ? options.workers
+               : options.workers < 0 ? 1
+                                     : WorkerPool::DefaultThreads()) {}
 
 AgentServiceImpl::~AgentServiceImpl() = default;
 

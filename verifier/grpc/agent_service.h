@@ -22,7 +22,8 @@ struct AgentServiceOptions {
   // A stream that owes the verifier an answer (activation or quote) for
   // longer than this is ended; the agent reconnects.
   std::chrono::seconds answer_timeout{120};
-  // Threads that run attestation work (0: WorkerPool::DefaultThreads()).
+  // Threads that run attestation work (0: WorkerPool::DefaultThreads();
+  // negative: none, the work runs on gRPC's own callback threads).
   int workers = 0;
 };
 
@@ -44,6 +45,7 @@ class AgentServiceImpl final
 
   RoundScheduler& scheduler() { return scheduler_; }
   WorkerPool& workers() { return workers_; }
+  bool inline_work() const { return options_.workers < 0; }
   bool shutting_down() const { return shutting_down_; }
 
  private:

@@ -34,7 +34,7 @@ size_t WorkerPool::queued() const {
 
 int WorkerPool::DefaultThreads() {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<int>(std::clamp(cores * 4, 4u, 64u));
+  return static_cast<int>(std::clamp(cores * 2, 4u, 64u));
 }
 
 void WorkerPool::Run() {

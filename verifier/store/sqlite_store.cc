@@ -217,47 +217,6 @@ class SqliteStore : public Store {
  public:
   explicit SqliteStore(DbPtr db) : db_(std::move(db)) {}
 
-  ~SqliteStore() override {
-    {
-      std::lock_guard<std::mutex> lock(checkpoint_mu_);
-      stop_checkpoints_ = true;
-    }
-    checkpoint_cv_.notify_all();
-    if (checkpointer_.joinable()) checkpointer_.join();
-  }
-
-  // Moves WAL checkpoints off the write path: a second connection copies
-  // the WAL into the database twice a second (PASSIVE: it never blocks
-  // writers), so a commit never pays for a checkpoint and pages written
-  // many times between checkpoints are copied once. If the second
-  // connection cannot be opened, SQLite's automatic checkpoints stay on.
-  void StartCheckpointer(const std::string& path) {
-    sqlite3* raw = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-      sqlite3_close_v2(raw);
-      return;
-    }
-    DbPtr ckpt(raw);
-    sqlite3_busy_timeout(ckpt.get(), 1000);
-    sqlite3_wal_autocheckpoint(db_.get(), 0);
-    checkpointer_ = std::thread([this, ckpt = std::move(ckpt)]() mutable {
-      std::unique_lock<std::mutex> lock(checkpoint_mu_);
-      while (!stop_checkpoints_) {
-        checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(500));
-        lock.unlock();
-        sqlite3_wal_checkpoint_v2(ckpt.get(), nullptr,
-                                  SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        lock.lock();
-      }
-      // Leave a small WAL behind.
-      lock.unlock();
-      sqlite3_wal_checkpoint_v2(ckpt.get(), nullptr,
-                                SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    });
-  }
-
   absl::Status Migrate() {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
@@ -947,11 +906,6 @@ class SqliteStore : public Store {
   }
 
   std::mutex mu_;
-  // The checkpointer thread (see StartCheckpointer).
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool stop_checkpoints_ = false;
-  std::thread checkpointer_;
   // Group commit queue of RecordVerdict (see there).
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -978,7 +932,6 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   sqlite3_busy_timeout(db.get(), 5000);
   auto store = std::make_unique<SqliteStore>(std::move(db));
   RETURN_IF_ERROR_CTX(store->Migrate(), absl::StrCat("database ", path));
-  store->StartCheckpointer(path);
   return std::unique_ptr<Store>(std::move(store));
 }
 
