@@ -101,8 +101,8 @@ absl::StatusOr<vtpm_attest::v1::Verdict> AttestOnce(Attestor& attestor,
   for (const auto& endpoint : endpoints) {
     grpc::ClientContext ctx;
     ctx.set_deadline(deadline);
-    auto v = RunStream(attestor, o, endpoint,
-                       vtpm_attest::v1::Hello::MODE_ONCE, &ctx, {});
+    auto v = RunStream(attestor, o, endpoint, vtpm_attest::v1::Hello::MODE_ONCE,
+                       &ctx, {});
     if (v.ok()) return v;
     last = v.status();
     if (std::chrono::system_clock::now() >= deadline) break;
@@ -134,12 +134,13 @@ void RunDaemon(
       if (stop) ctx.TryCancel();
     });
     bool got_verdict = false;
-    auto result = RunStream(attestor, o, endpoint,
-                            vtpm_attest::v1::Hello::MODE_DAEMON, &ctx, [&](const vtpm_attest::v1::Verdict& v) {
-                              got_verdict = true;
-                              backoff.Reset();
-                              if (on_verdict) on_verdict(v);
-                            });
+    auto result =
+        RunStream(attestor, o, endpoint, vtpm_attest::v1::Hello::MODE_DAEMON,
+                  &ctx, [&](const vtpm_attest::v1::Verdict& v) {
+                    got_verdict = true;
+                    backoff.Reset();
+                    if (on_verdict) on_verdict(v);
+                  });
     finished = true;
     watcher.join();
     if (stop) break;

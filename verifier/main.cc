@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
       "marked STALE")(
       "answer-timeout", po::value(&answer_timeout)->default_value(120),
       "seconds an agent may take to answer a challenge before its stream "
-      "is closed")(
-      "evidence-retention-days", po::value(&retention_days)->default_value(14),
-      "days to keep the raw evidence of failed attestations")(
+      "is closed")("evidence-retention-days",
+                   po::value(&retention_days)->default_value(14),
+                   "days to keep the raw evidence of failed attestations")(
       "workers", po::value(&cfg.agents.workers)->default_value(0),
       "threads that verify evidence; 0: none with SQLite (gRPC's own "
       "threads judge), 2 per core (at least 4) with PostgreSQL; -1: none")(

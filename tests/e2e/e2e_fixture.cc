@@ -60,9 +60,9 @@ void E2eTest::WritePolicy(const std::string& json) {
 
 void E2eTest::SetVmUuid(const std::string& uuid) {
   fs::create_directories(dir_.Sub("guest-root/sys/class/dmi/id"));
-  ASSERT_TRUE(
-      WriteFile(dir_.Sub("guest-root/sys/class/dmi/id/product_uuid"), uuid + "\n")
-          .ok());
+  ASSERT_TRUE(WriteFile(dir_.Sub("guest-root/sys/class/dmi/id/product_uuid"),
+                        uuid + "\n")
+                  .ok());
 }
 
 void E2eTest::StartVerifier(

@@ -122,8 +122,8 @@ TEST_F(ContinuousTest, AttestNowRequestStartsARoundAtOnce) {
   // Without a request nothing happens for an hour.
   absl::SleepFor(absl::Milliseconds(1500));
   EXPECT_EQ(daemon.verdicts().size(), 1u);
-  ASSERT_TRUE(store().RequestAttestation(fp, absl::ToUnixSeconds(absl::Now()))
-                  .ok());
+  ASSERT_TRUE(
+      store().RequestAttestation(fp, absl::ToUnixSeconds(absl::Now())).ok());
   EXPECT_TRUE(daemon.WaitFor(2, absl::Seconds(10)));
   EXPECT_EQ(verifier_->streams().agents(), 1u);
 }

@@ -71,18 +71,27 @@ FleetTest::Replica FleetTest::StartReplica(
   r.log = dir_.Sub(name + ".log");
   std::string port_file = dir_.Sub(name + ".port");
   unlink(port_file.c_str());
-  std::vector<std::string> argv = {
-      Bin("verifier/vtpm-attest-verifier"),
-      "--config", "/dev/null",
-      "--listen", "127.0.0.1:0",
-      "--port-file", port_file,
-      "--tls-cert", tls_.server_cert,
-      "--tls-key", tls_.server_key,
-      "--trust-store", dir_.Sub("trust"),
-      "--policy-dir", dir_.Sub("policies"),
-      "--database", database,
-      "--replica-name", name,
-      "--admin-token-file", token_file()};
+  std::vector<std::string> argv = {Bin("verifier/vtpm-attest-verifier"),
+                                   "--config",
+                                   "/dev/null",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--port-file",
+                                   port_file,
+                                   "--tls-cert",
+                                   tls_.server_cert,
+                                   "--tls-key",
+                                   tls_.server_key,
+                                   "--trust-store",
+                                   dir_.Sub("trust"),
+                                   "--policy-dir",
+                                   dir_.Sub("policies"),
+                                   "--database",
+                                   database,
+                                   "--replica-name",
+                                   name,
+                                   "--admin-token-file",
+                                   token_file()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto pid = StartBackground(argv, r.log);
   EXPECT_TRUE(pid.ok()) << pid.status();
@@ -129,10 +138,10 @@ FleetTest::Agent FleetTest::StartAgent(const std::string& name,
     tpms_.push_back(std::move(*t));
   }
   auto pid = StartBackground(
-      {Bin("agent/vtpm-attest-agent"), "run", "--config", "/dev/null",
-       "--tcti", tpm->tcti(), "--state-dir", dir_.Sub(name + "-state"),
-       "--verifier", endpoints, "--ca-cert", tls_.ca_cert, "--platform-root",
-       root, "--label", "image=test"},
+      {Bin("agent/vtpm-attest-agent"), "run", "--config", "/dev/null", "--tcti",
+       tpm->tcti(), "--state-dir", dir_.Sub(name + "-state"), "--verifier",
+       endpoints, "--ca-cert", tls_.ca_cert, "--platform-root", root, "--label",
+       "image=test"},
       a.log);
   EXPECT_TRUE(pid.ok()) << pid.status();
   if (pid.ok()) {
@@ -146,8 +155,8 @@ bool FleetTest::WaitForVerdicts(
     const Agent& a, size_t n,
     const std::function<bool(const PrintedVerdict&)>& pred,
     int timeout_seconds) {
-  auto end = std::chrono::steady_clock::now() +
-             std::chrono::seconds(timeout_seconds);
+  auto end =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < end) {
     size_t count = 0;
     for (const auto& v : ParseAgentVerdicts(ReadFile(a.log).value_or(""))) {

@@ -10,8 +10,8 @@
 #include <set>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/fleet/fleet_fixture.h"
 #include "tests/harness/postgres.h"
 #include "verifier/metrics/http_server.h"
@@ -46,9 +46,9 @@ void ExpectPassVerdictsStored(const std::string& db_url,
   int checked = 0;
   for (const auto& v : ParseAgentVerdicts(*ReadFile(agent_log))) {
     if (v.result != "PASS") continue;
-    EXPECT_TRUE(ids.count(v.verdict_id)) << "verdict " << v.verdict_id
-                                         << " from " << v.replica
-                                         << " was delivered but not stored";
+    EXPECT_TRUE(ids.count(v.verdict_id))
+        << "verdict " << v.verdict_id << " from " << v.replica
+        << " was delivered but not stored";
     ++checked;
   }
   EXPECT_GT(checked, 0);
@@ -64,10 +64,9 @@ TEST_F(ReplicasTest, KilledReplicaHandsItsAgentsToTheOther) {
   Replica b = StartReplica("replica-b", *db);
   ASSERT_GT(a.port, 0);
   ASSERT_GT(b.port, 0);
-  Agent agent = StartAgent("agent", kVmA,
-                           absl::StrCat("localhost:", a.port, ",localhost:",
-                                        b.port),
-                           /*own_tpm=*/false);
+  Agent agent = StartAgent(
+      "agent", kVmA, absl::StrCat("localhost:", a.port, ",localhost:", b.port),
+      /*own_tpm=*/false);
   auto from = [](const std::string& replica) {
     return [replica](const PrintedVerdict& v) {
       return v.result == "PASS" && v.replica == replica;
@@ -150,8 +149,8 @@ TEST_F(ReplicasTest, SilentAgentTurnsStaleWithWebhooksAndMetrics) {
           ++bad_signatures;
         }
         for (const char* k : {"FAIL", "STALE", "RECOVERED"}) {
-          if (absl::StrContains(req.body, absl::StrCat("\"kind\":\"", k,
-                                                       "\""))) {
+          if (absl::StrContains(req.body,
+                                absl::StrCat("\"kind\":\"", k, "\""))) {
             kinds.push_back(k);
           }
         }
@@ -206,9 +205,9 @@ TEST_F(ReplicasTest, SilentAgentTurnsStaleWithWebhooksAndMetrics) {
   }
 
   // Prometheus sees the attestations and the stale transition.
-  auto scrape = RunCommand(
-      {"curl", "-sf", absl::StrCat("http://127.0.0.1:", metrics_port,
-                                   "/metrics")});
+  auto scrape =
+      RunCommand({"curl", "-sf",
+                  absl::StrCat("http://127.0.0.1:", metrics_port, "/metrics")});
   ASSERT_TRUE(scrape.ok());
   EXPECT_THAT(scrape->stdout_text,
               HasSubstr("vtpm_attest_attestations_total{result=\"pass\","
@@ -223,21 +222,31 @@ TEST_F(ReplicasTest, WaitIsACiGateOnARealAttestation) {
   Replica r = StartReplica("replica", dir_.Sub("verifier.db"));
   ASSERT_GT(r.port, 0);
   // The pipeline starts waiting, then the VM boots and attests once.
-  std::vector<std::string> wait = {
-      Bin("verifier/cli/vtpm-attest"), "wait", "--vm", kVmA, "--timeout",
-      "60s", "--after-now", "--junit", dir_.Sub("junit.xml"), "--verifier",
-      absl::StrCat("localhost:", r.port), "--ca-cert", tls_.ca_cert,
-      "--token-file", token_file()};
+  std::vector<std::string> wait = {Bin("verifier/cli/vtpm-attest"),
+                                   "wait",
+                                   "--vm",
+                                   kVmA,
+                                   "--timeout",
+                                   "60s",
+                                   "--after-now",
+                                   "--junit",
+                                   dir_.Sub("junit.xml"),
+                                   "--verifier",
+                                   absl::StrCat("localhost:", r.port),
+                                   "--ca-cert",
+                                   tls_.ca_cert,
+                                   "--token-file",
+                                   token_file()};
   std::thread gate_thread;
   absl::StatusOr<CommandResult> gate;
   gate_thread = std::thread([&] { gate = RunCommand(wait); });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  auto once = RunCommand(
-      {Bin("agent/vtpm-attest-agent"), "attest", "--once", "--config",
-       "/dev/null", "--tcti", tpm_->tcti(), "--state-dir",
-       dir_.Sub("agent-state"), "--verifier",
-       absl::StrCat("localhost:", r.port), "--ca-cert", tls_.ca_cert,
-       "--platform-root", dir_.Sub("guest-root")});
+  auto once =
+      RunCommand({Bin("agent/vtpm-attest-agent"), "attest", "--once",
+                  "--config", "/dev/null", "--tcti", tpm_->tcti(),
+                  "--state-dir", dir_.Sub("agent-state"), "--verifier",
+                  absl::StrCat("localhost:", r.port), "--ca-cert", tls_.ca_cert,
+                  "--platform-root", dir_.Sub("guest-root")});
   ASSERT_TRUE(once.ok());
   EXPECT_EQ(once->exit_code, 0) << once->output;
   gate_thread.join();

@@ -133,15 +133,14 @@ absl::Status Swtpm::SaveState(const std::string& to_dir) {
   // The TPM's state files only (not its sockets or log).
   for (const auto& e : std::filesystem::directory_iterator(state_dir_, ec)) {
     if (!e.is_regular_file() || e.path().extension() == ".log") continue;
-    std::filesystem::copy_file(e.path(),
-                               std::filesystem::path(to_dir) / e.path().filename(),
-                               std::filesystem::copy_options::overwrite_existing,
-                               ec);
+    std::filesystem::copy_file(
+        e.path(), std::filesystem::path(to_dir) / e.path().filename(),
+        std::filesystem::copy_options::overwrite_existing, ec);
     if (ec) break;
   }
   if (ec) {
-    return absl::InternalError(absl::StrCat("copying TPM state to ", to_dir,
-                                            ": ", ec.message()));
+    return absl::InternalError(
+        absl::StrCat("copying TPM state to ", to_dir, ": ", ec.message()));
   }
   return Launch();
 }

@@ -251,7 +251,7 @@ AgentServiceImpl::AgentServiceImpl(AttestationService* service,
     : service_(service),
       registry_(registry),
       options_(options),
-      workers_(options.workers > 0    ? options.workers
+      workers_(options.workers > 0   ? options.workers
                : options.workers < 0 ? 1
                                      : WorkerPool::DefaultThreads()) {}
 

@@ -2,7 +2,6 @@
 
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/reason.h"
 #include "common/status_macros.h"
-#include "verifier/service/limits.h"
 #include "verifier/metrics/instrumented_store.h"
+#include "verifier/service/limits.h"
 #include "verifier/store/store.h"
 #include "verifier/version.h"
 
@@ -65,8 +64,7 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   if (!policies.ok()) return WithContext(policies.status(), "policies");
   s->policies_ = *std::move(policies);
   for (const auto& problem : s->policies_->Problems()) {
-    std::fprintf(stderr, "vtpm-attest-verifier: policy: %s\n",
-                 problem.c_str());
+    std::fprintf(stderr, "vtpm-attest-verifier: policy: %s\n", problem.c_str());
   }
 
   if (!config.webhook_urls.empty()) {
@@ -97,8 +95,8 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   }
   PolicyRegistry* registry = s->policies_.get();
   s->service_ = std::make_unique<AttestationService>(
-      *std::move(trust), [registry] { return registry->Current(); },
-      s->store_, service_options, s->observer_.get());
+      *std::move(trust), [registry] { return registry->Current(); }, s->store_,
+      service_options, s->observer_.get());
   AgentServiceOptions agent_options = config.agents;
   if (agent_options.workers == 0) {
     // SQLite commits in microseconds: judging on gRPC's own threads saves
@@ -166,9 +164,8 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
     std::shared_ptr<Store> store_for_health = s->store_;
     auto http = metrics::MetricsHttpServer::Start(
         config.metrics_listen, &s->metrics_registry_, [self] {
-          return self->shut_down_
-                     ? absl::UnavailableError("shutting down")
-                     : absl::OkStatus();
+          return self->shut_down_ ? absl::UnavailableError("shutting down")
+                                  : absl::OkStatus();
         });
     if (!http.ok()) return WithContext(http.status(), "metrics");
     s->metrics_http_ = *std::move(http);

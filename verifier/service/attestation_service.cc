@@ -101,8 +101,8 @@ std::chrono::milliseconds AttestationSession::NextRoundDelay() const {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   double j = std::clamp(service_->options_.quote_interval_jitter, 0.0, 0.5);
   std::uniform_real_distribution<double> factor(1.0 - j, 1.0 + j);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      quote_interval());
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(quote_interval());
   return std::chrono::milliseconds(
       static_cast<int64_t>(static_cast<double>(ms.count()) * factor(rng)));
 }
@@ -338,7 +338,8 @@ absl::Status AttestationSession::HandleActivation(
                        "ActivationAnswer.secret is too long");
   }
   if (!ConstantTimeEquals(answer.secret(), expected_secret_)) {
-    if (service_->observer_ != nullptr) service_->observer_->OnActivation(false);
+    if (service_->observer_ != nullptr)
+      service_->observer_->OnActivation(false);
     return ReasonError(vtpm_attest::v1::ACTIVATION_FAILED,
                        "the secret returned by credential activation is "
                        "wrong: the AK is not on the TPM of this EK");
@@ -435,7 +436,7 @@ absl::Status AttestationSession::HandleQuote(
   // A higher reset count is a reboot: a new boot session, judged afresh
   // against the policy like any other.
   summary.set_new_boot_session(clock_.has_value() &&
-                                clock.reset_count > clock_->reset_count);
+                               clock.reset_count > clock_->reset_count);
   summary.set_ak_name(HexEncode(hello_.ak().name()));
   if (!q.event_log().empty()) {
     auto digest = Hash(TPM2_ALG_SHA256, q.event_log());
@@ -527,8 +528,7 @@ void AttestationSession::EmitVerdict(
       // Diagnosis data: losing it must not change the verdict.
       (void)service_->store_->RecordFailedEvidence(raw);
     }
-    auto recorded =
-        service_->store_->RecordVerdict(ek_fingerprint_, v, write);
+    auto recorded = service_->store_->RecordVerdict(ek_fingerprint_, v, write);
     if (!recorded.ok()) {
       // A verdict that cannot be recorded is not delivered as PASS.
       v.set_result(vtpm_attest::v1::RESULT_ERROR);

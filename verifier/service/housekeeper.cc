@@ -15,7 +15,6 @@ namespace {
 
 using vtpm_attest::v1::Verdict;
 
-
 void Log(const std::string& what, const absl::Status& s) {
   std::fprintf(stderr, "vtpm-attest-verifier: housekeeping: %s: %s\n",
                what.c_str(), std::string(s.message()).c_str());

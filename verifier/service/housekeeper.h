@@ -43,8 +43,7 @@ class Housekeeper {
  public:
   // `store`, `registry` and `observer` (may be null) must outlive it.
   // `policy_poll` (may be empty) runs every policy_poll_interval.
-  Housekeeper(Store* store, StreamRegistry* registry,
-              ServiceObserver* observer,
+  Housekeeper(Store* store, StreamRegistry* registry, ServiceObserver* observer,
               std::function<absl::Status()> policy_poll,
               HousekeeperOptions options);
   ~Housekeeper();  // stops the thread

@@ -2,10 +2,10 @@
 
 #include <sqlite3.h>
 
-#include <functional>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -755,8 +755,8 @@ class SqliteStore : public Store {
     }
     for (auto* p : batch) {
       RecordOutcome out;
-      absl::Status one =
-          InTransaction([&]() -> absl::Status { return RecordOneLocked(*p, &out); });
+      absl::Status one = InTransaction(
+          [&]() -> absl::Status { return RecordOneLocked(*p, &out); });
       if (one.ok()) {
         p->result = out;
       } else {
@@ -767,64 +767,64 @@ class SqliteStore : public Store {
 
   // One verdict's statements; the caller holds mu_ inside a transaction.
   absl::Status RecordOneLocked(const PendingVerdict& p, RecordOutcome* out) {
-      {
-        ASSIGN_OR_RETURN(
-            Query q,
-            Cached("INSERT INTO verdicts (verdict_id, ek_fingerprint, vm_uuid,"
-                   " result, created_at, policy, reasons, replica, verdict)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                   " ON CONFLICT(verdict_id) DO NOTHING"));
-        q.Text(1, p.verdict->verdict_id())
-            .Text(2, *p.fp)
-            .Text(3, p.verdict->identity().vm_uuid())
-            .Int(4, p.verdict->result())
-            .Int(5, p.verdict->verified_at_unix())
-            .Text(6, p.verdict->policy())
-            .Text(7, p.reasons)
-            .Text(8, p.verdict->replica())
-            .Blob(9, p.blob);
-        RETURN_IF_ERROR(q.Run("writing verdict"));
-        out->inserted = sqlite3_changes(db_.get()) == 1;
-      }
-      if (out->inserted) {
-        out->seq = sqlite3_last_insert_rowid(db_.get());
-      } else {
-        ASSIGN_OR_RETURN(
-            Query q, Cached("SELECT seq FROM verdicts WHERE verdict_id = ?1"));
-        q.Text(1, p.verdict->verdict_id());
-        ASSIGN_OR_RETURN(bool row, q.Step("reading verdict seq"));
-        if (row) out->seq = q.ColInt(0);
-      }
-      bool exists = false;
-      {
-        ASSIGN_OR_RETURN(Query q, Cached("SELECT status FROM identities"
-                                         " WHERE ek_fingerprint = ?1"));
-        q.Text(1, *p.fp);
-        ASSIGN_OR_RETURN(exists, q.Step("reading identity status"));
-        if (exists) out->previous_status = static_cast<v1::Result>(q.ColInt(0));
-      }
-      if (!out->inserted || !exists || p.verdict->result() == v1::RESULT_STALE) {
-        return absl::OkStatus();
-      }
+    {
       ASSIGN_OR_RETURN(
           Query q,
-          Cached("UPDATE identities SET status = ?2, last_verdict = ?3,"
-                 " next_due = ?4,"
-                 " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
-                 " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
-                 " restart_count = CASE WHEN ?5 THEN ?8 ELSE restart_count END"
-                 " WHERE ek_fingerprint = ?1"));
-      q.Text(1, *p.fp)
-          .Int(2, p.verdict->result())
-          .Int(3, p.verdict->verified_at_unix())
-          .Int(4, p.write->next_due_unix)
-          .Int(5, p.write->clock.has_value());
-      if (p.write->clock) {
-        q.Int(6, static_cast<int64_t>(p.write->clock->clock))
-            .Int(7, p.write->clock->reset_count)
-            .Int(8, p.write->clock->restart_count);
-      }
-      return q.Run("updating identity status");
+          Cached("INSERT INTO verdicts (verdict_id, ek_fingerprint, vm_uuid,"
+                 " result, created_at, policy, reasons, replica, verdict)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                 " ON CONFLICT(verdict_id) DO NOTHING"));
+      q.Text(1, p.verdict->verdict_id())
+          .Text(2, *p.fp)
+          .Text(3, p.verdict->identity().vm_uuid())
+          .Int(4, p.verdict->result())
+          .Int(5, p.verdict->verified_at_unix())
+          .Text(6, p.verdict->policy())
+          .Text(7, p.reasons)
+          .Text(8, p.verdict->replica())
+          .Blob(9, p.blob);
+      RETURN_IF_ERROR(q.Run("writing verdict"));
+      out->inserted = sqlite3_changes(db_.get()) == 1;
+    }
+    if (out->inserted) {
+      out->seq = sqlite3_last_insert_rowid(db_.get());
+    } else {
+      ASSIGN_OR_RETURN(
+          Query q, Cached("SELECT seq FROM verdicts WHERE verdict_id = ?1"));
+      q.Text(1, p.verdict->verdict_id());
+      ASSIGN_OR_RETURN(bool row, q.Step("reading verdict seq"));
+      if (row) out->seq = q.ColInt(0);
+    }
+    bool exists = false;
+    {
+      ASSIGN_OR_RETURN(Query q, Cached("SELECT status FROM identities"
+                                       " WHERE ek_fingerprint = ?1"));
+      q.Text(1, *p.fp);
+      ASSIGN_OR_RETURN(exists, q.Step("reading identity status"));
+      if (exists) out->previous_status = static_cast<v1::Result>(q.ColInt(0));
+    }
+    if (!out->inserted || !exists || p.verdict->result() == v1::RESULT_STALE) {
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(
+        Query q,
+        Cached("UPDATE identities SET status = ?2, last_verdict = ?3,"
+               " next_due = ?4,"
+               " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
+               " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
+               " restart_count = CASE WHEN ?5 THEN ?8 ELSE restart_count END"
+               " WHERE ek_fingerprint = ?1"));
+    q.Text(1, *p.fp)
+        .Int(2, p.verdict->result())
+        .Int(3, p.verdict->verified_at_unix())
+        .Int(4, p.write->next_due_unix)
+        .Int(5, p.write->clock.has_value());
+    if (p.write->clock) {
+      q.Int(6, static_cast<int64_t>(p.write->clock->clock))
+          .Int(7, p.write->clock->reset_count)
+          .Int(8, p.write->clock->restart_count);
+    }
+    return q.Run("updating identity status");
   }
 
   // Runs `body` in a write transaction; the caller holds mu_.

@@ -71,8 +71,7 @@ struct RecordOutcome {
   bool inserted = false;
   // The identity's status before this verdict (UNSPECIFIED if the identity
   // does not exist or had none).
-  vtpm_attest::v1::Result previous_status =
-      vtpm_attest::v1::RESULT_UNSPECIFIED;
+  vtpm_attest::v1::Result previous_status = vtpm_attest::v1::RESULT_UNSPECIFIED;
   int64_t seq = 0;  // position in the verdict feed (VerdictsAfter)
 };
 
@@ -96,8 +95,8 @@ struct VerdictQuery {
 
 struct IdentityQuery {
   vtpm_attest::v1::Result status = vtpm_attest::v1::RESULT_UNSPECIFIED;
-  std::string policy;   // empty: any
-  std::string vm_uuid;  // empty: any
+  std::string policy;             // empty: any
+  std::string vm_uuid;            // empty: any
   std::string after_fingerprint;  // page token: fingerprints > this
   int limit = 100;
 };
@@ -216,14 +215,16 @@ class Store {
   // Deletes evidence created before `before_unix`; returns how many.
   virtual absl::StatusOr<int64_t> PruneFailedEvidence(int64_t before_unix) = 0;
 
-  // --- Operator actions -------------------------------------------------------
+  // --- Operator actions
+  // -------------------------------------------------------
 
   // Appends to the audit trail; returns the entry's seq.
   virtual absl::StatusOr<int64_t> AppendAudit(const AuditRecord& entry) = 0;
   // Newest first.
   virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(int limit) = 0;
 
-  // --- Immediate attestation requests (attest-now) ----------------------------
+  // --- Immediate attestation requests (attest-now)
+  // ----------------------------
 
   // Queues a request; returns its seq.
   virtual absl::StatusOr<int64_t> RequestAttestation(
@@ -236,7 +237,8 @@ class Store {
   // Deletes requests made before `before_unix`.
   virtual absl::Status PruneAttestRequests(int64_t before_unix) = 0;
 
-  // --- Policies applied through the admin API ---------------------------------
+  // --- Policies applied through the admin API
+  // ---------------------------------
 
   // Stores (or replaces, by name) a policy; returns its new revision,
   // higher than every revision before it.
