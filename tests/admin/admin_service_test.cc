@@ -621,5 +621,46 @@ TEST_F(AdminServiceTest, FeedStartsAtTheCurrentEnd) {
   EXPECT_EQ(n.status().code(), absl::StatusCode::kCancelled);
 }
 
+TEST_F(AdminServiceTest, FailedEvidenceIsServedUntilPruned) {
+  AddIdentity(kFpA, kVm1);
+  v1::Hello hello;
+  hello.mutable_host()->set_vm_uuid(kVm1);
+  hello.mutable_ak()->set_name(std::string("\x00\x0b\xff", 3));
+  v1::QuoteResponse quote;
+  quote.set_attest(std::string("\xff\x54\x43\x47", 4));
+  verifier::FailedEvidence raw;
+  raw.verdict_id = "v-failed";
+  raw.ek_fingerprint = kFpA;
+  raw.created_unix = 1000;
+  raw.hello = hello.SerializeAsString();
+  raw.quote_response = quote.SerializeAsString();
+  ASSERT_TRUE(store_->RecordFailedEvidence(raw).ok());
+
+  v1::GetFailedEvidenceRequest req;
+  req.set_verdict_id("v-failed");
+  v1::FailedEvidence resp;
+  auto ctx = Ctx();
+  grpc::Status st = Stub()->GetFailedEvidence(ctx.get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.ek_fingerprint(), kFpA);
+  EXPECT_EQ(resp.hello().host().vm_uuid(), kVm1);
+  EXPECT_EQ(resp.hello().ak().name(), hello.ak().name());
+  EXPECT_EQ(resp.quote_response().attest(), quote.attest());
+
+  // Unauthenticated callers get nothing.
+  auto anon = Ctx("");
+  EXPECT_EQ(Stub()->GetFailedEvidence(anon.get(), req, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // After the retention period it is gone.
+  ASSERT_TRUE(store_->PruneFailedEvidence(2000).ok());
+  auto again = Ctx();
+  EXPECT_EQ(Stub()->GetFailedEvidence(again.get(), req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  req.clear_verdict_id();
+  auto empty = Ctx();
+  EXPECT_EQ(Stub()->GetFailedEvidence(empty.get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace vtpm::testing

@@ -263,5 +263,30 @@ TEST_F(ReplicasTest, WaitIsACiGateOnARealAttestation) {
   EXPECT_EQ(xml->exit_code, 0) << xml->output;
 }
 
+TEST_F(ReplicasTest, OperatorReadsTheRawEvidenceOfAFailure) {
+  SetVmUuid(kVmA);
+  WritePolicy(R"json({"name": "strict", "allowedTpmModels": ["IFX"]})json");
+  Replica r = StartReplica("replica", dir_.Sub("verifier.db"));
+  ASSERT_GT(r.port, 0);
+  auto once =
+      RunCommand({Bin("agent/vtpm-attest-agent"), "attest", "--once",
+                  "--config", "/dev/null", "--tcti", tpm_->tcti(),
+                  "--state-dir", dir_.Sub("agent-state"), "--verifier",
+                  absl::StrCat("localhost:", r.port), "--ca-cert", tls_.ca_cert,
+                  "--platform-root", dir_.Sub("guest-root")});
+  ASSERT_TRUE(once.ok());
+  EXPECT_EQ(once->exit_code, 1) << once->output;
+  auto printed = ParseAgentVerdicts(once->stdout_text);
+  ASSERT_EQ(printed.size(), 1u) << once->output;
+  EXPECT_EQ(printed[0].result, "FAIL");
+
+  auto evidence = Cli(r, {"evidence", "--verdict", printed[0].verdict_id});
+  EXPECT_EQ(evidence.exit_code, 0) << evidence.output;
+  EXPECT_THAT(evidence.stdout_text, HasSubstr(kVmA));
+  EXPECT_THAT(evidence.stdout_text, HasSubstr("quote_response"));
+  auto missing = Cli(r, {"evidence", "--verdict", "no-such-verdict"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+}
+
 }  // namespace
 }  // namespace vtpm::testing

@@ -280,6 +280,33 @@ absl::StatusOr<v1::AdminActionResponse> AdminCore::AttestNow(
   return out;
 }
 
+absl::StatusOr<v1::FailedEvidence> AdminCore::GetFailedEvidence(
+    const v1::GetFailedEvidenceRequest& req, const std::string&) {
+  if (req.verdict_id().empty()) {
+    return absl::InvalidArgumentError("verdict_id is required");
+  }
+  ASSIGN_OR_RETURN(std::optional<FailedEvidence> raw,
+                   store_->GetFailedEvidence(req.verdict_id()));
+  if (!raw.has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no evidence kept for verdict ", req.verdict_id(),
+        " (it passed, or its evidence was pruned after the retention "
+        "period)"));
+  }
+  v1::FailedEvidence out;
+  out.set_verdict_id(raw->verdict_id);
+  out.set_ek_fingerprint(raw->ek_fingerprint);
+  out.set_created_unix(raw->created_unix);
+  if (!out.mutable_hello()->ParseFromString(raw->hello)) {
+    return absl::DataLossError("stored Hello does not parse");
+  }
+  if (!raw->quote_response.empty() &&
+      !out.mutable_quote_response()->ParseFromString(raw->quote_response)) {
+    return absl::DataLossError("stored QuoteResponse does not parse");
+  }
+  return out;
+}
+
 absl::StatusOr<v1::ListAuditResponse> AdminCore::ListAudit(
     const v1::ListAuditRequest& req, const std::string&) {
   ASSIGN_OR_RETURN(int limit, Limit(req.limit(), kDefaultAudit, "limit"));

@@ -74,6 +74,10 @@ class AdminCore {
   absl::StatusOr<vtpm_attest::v1::AdminActionResponse> AttestNow(
       const vtpm_attest::v1::AttestNowRequest& request,
       const std::string& actor);
+  // The raw evidence of a failed verdict; NOT_FOUND when none is kept.
+  absl::StatusOr<vtpm_attest::v1::FailedEvidence> GetFailedEvidence(
+      const vtpm_attest::v1::GetFailedEvidenceRequest& request,
+      const std::string& actor);
   absl::StatusOr<vtpm_attest::v1::ListAuditResponse> ListAudit(
       const vtpm_attest::v1::ListAuditRequest& request,
       const std::string& actor);

@@ -56,6 +56,7 @@ VTPM_ADMIN_UNARY(ApplyPolicy, ApplyPolicyRequest, ApplyPolicyResponse)
 VTPM_ADMIN_UNARY(ReloadPolicies, ReloadPoliciesRequest, ListPoliciesResponse)
 VTPM_ADMIN_UNARY(AttestNow, AttestNowRequest, AdminActionResponse)
 VTPM_ADMIN_UNARY(ListAudit, ListAuditRequest, ListAuditResponse)
+VTPM_ADMIN_UNARY(GetFailedEvidence, GetFailedEvidenceRequest, FailedEvidence)
 
 #undef VTPM_ADMIN_UNARY
 

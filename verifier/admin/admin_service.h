@@ -67,6 +67,10 @@ class AdminServiceImpl final : public vtpm_attest::v1::AdminService::Service {
       grpc::ServerContext* ctx,
       const vtpm_attest::v1::WatchVerdictsRequest* req,
       grpc::ServerWriter<vtpm_attest::v1::VerdictEvent>* writer) override;
+  grpc::Status GetFailedEvidence(
+      grpc::ServerContext* ctx,
+      const vtpm_attest::v1::GetFailedEvidenceRequest* req,
+      vtpm_attest::v1::FailedEvidence* resp) override;
   grpc::Status ListAudit(grpc::ServerContext* ctx,
                          const vtpm_attest::v1::ListAuditRequest* req,
                          vtpm_attest::v1::ListAuditResponse* resp) override;

@@ -16,6 +16,7 @@ namespace vtpm::cli {
 Subcommand AgentsSubcommand();
 Subcommand HistorySubcommand();
 Subcommand AuditSubcommand();
+Subcommand EvidenceSubcommand();
 Subcommand ReenrollSubcommand();
 Subcommand ForgetSubcommand();
 Subcommand AttestNowSubcommand();

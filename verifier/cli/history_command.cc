@@ -23,6 +23,14 @@ constexpr char kHistoryUsage[] =
     "Exit codes: 0 ok, 1 bad request, 2 usage, connection or\n"
     "authentication error.\n";
 
+constexpr char kEvidenceUsage[] =
+    "Usage: vtpm-attest evidence --verdict ID\n\n"
+    "The raw evidence the verifier kept for a failed verdict: the agent's\n"
+    "Hello and QuoteResponse as received, as JSON (bytes in base64). Kept\n"
+    "for the verifier's evidence-retention-days.\n\n"
+    "Exit codes: 0 ok, 1 not found, 2 usage, connection or authentication\n"
+    "error.\n";
+
 constexpr char kAuditUsage[] =
     "Usage: vtpm-attest audit [--limit N] [--json]\n\n"
     "Operator actions (reenroll, forget, apply-policy, attest-now, ...),\n"
@@ -109,7 +117,42 @@ int RunAudit(int argc, char** argv) {
   return kExitOk;
 }
 
+int RunEvidence(int argc, char** argv) {
+  AdminConnectionOptions conn;
+  bool json = false;
+  std::string verdict_id;
+  po::options_description desc("evidence options");
+  desc.add_options()("verdict", po::value(&verdict_id),
+                     "id of a failed verdict (see history --json)");
+  AddConnectionOptions(desc, &conn, &json);
+  if (int rc = ParseCommandLine("evidence", kEvidenceUsage, argc, argv, desc);
+      rc >= 0) {
+    return rc;
+  }
+  if (verdict_id.empty()) {
+    std::cerr << "vtpm-attest evidence: --verdict is required\n";
+    return kExitUsage;
+  }
+  auto client = AdminClient::Connect(conn);
+  if (!client.ok()) return ReportError("evidence", client.status());
+  v1::GetFailedEvidenceRequest req;
+  req.set_verdict_id(verdict_id);
+  v1::FailedEvidence resp;
+  auto ctx = (*client)->Context();
+  grpc::Status st = (*client)->stub().GetFailedEvidence(ctx.get(), req, &resp);
+  if (!st.ok()) return ReportRpcError("evidence", st);
+  // Raw evidence is binary (TPM structures): JSON (bytes as base64) is
+  // the one readable form, with or without --json.
+  return PrintJson(resp) ? kExitOk : kExitUsage;
+}
+
 }  // namespace
+
+Subcommand EvidenceSubcommand() {
+  return {"evidence",
+          "raw evidence (Hello, QuoteResponse) kept for a failed verdict",
+          &RunEvidence};
+}
 
 Subcommand HistorySubcommand() {
   return {"history", "verdict history of a VM, an identity or the fleet",

@@ -19,7 +19,7 @@ const Subcommand kSubcommands[] = {
     VerifyQuoteSubcommand(), EventlogSubcommand(),  PolicySubcommand(),
     AgentsSubcommand(),      HistorySubcommand(),   ReenrollSubcommand(),
     ForgetSubcommand(),      AttestNowSubcommand(), WatchSubcommand(),
-    WaitSubcommand(),        AuditSubcommand(),
+    WaitSubcommand(),        AuditSubcommand(),     EvidenceSubcommand(),
 };
 
 void PrintUsage(std::FILE* out) {
