@@ -161,7 +161,6 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
         absl::StrCat("cannot listen on ", config.listen));
   }
   if (!config.metrics_listen.empty()) {
-    std::shared_ptr<Store> store_for_health = s->store_;
     auto http = metrics::MetricsHttpServer::Start(
         config.metrics_listen, &s->metrics_registry_, [self] {
           return self->shut_down_ ? absl::UnavailableError("shutting down")
