@@ -134,16 +134,8 @@ void VerdictFeed::Run() {
 }
 
 absl::Status VerdictFeed::PollOnce() {
-  // On PostgreSQL a verdict's seq is drawn before its transaction commits,
-  // so a lower seq can become visible after a higher one. Each poll
-  // therefore re-reads a window below the highest seq seen and skips the
-  // seqs it already delivered.
-  constexpr int64_t kWindow = 256;
-  int64_t after;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    after = std::max<int64_t>(start_seq_, last_seq_ - kWindow);
-  }
+  // Verdicts may become visible out of seq order (see FeedCursor).
+  int64_t after = cursor_.ReadFrom();
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -161,17 +153,14 @@ absl::Status VerdictFeed::PollOnce() {
                      store_->VerdictsAfter(after, options_.batch));
     for (const StoredVerdict& v : batch) {
       after = std::max(after, v.seq);
-      if (!delivered_.insert(v.seq).second) continue;
+      if (!cursor_.Take(v.seq)) continue;
       Deliver(v);
       std::lock_guard<std::mutex> lock(mu_);
       last_seq_ = std::max(last_seq_, v.seq);
     }
     if (static_cast<int>(batch.size()) < options_.batch) break;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  while (!delivered_.empty() && *delivered_.begin() < last_seq_ - kWindow) {
-    delivered_.erase(delivered_.begin());
-  }
+  cursor_.Trim();
   return absl::OkStatus();
 }
 

@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "verifier/store/feed_cursor.h"
 #include "verifier/store/store.h"
 
 namespace vtpm::verifier {
@@ -96,7 +96,10 @@ class VerdictFeed {
   };
 
   VerdictFeed(Store* store, VerdictFeedOptions options, int64_t seq)
-      : store_(store), options_(options), start_seq_(seq), last_seq_(seq) {}
+      : store_(store),
+        options_(options),
+        cursor_(seq, /*window=*/256),
+        last_seq_(seq) {}
   void Run();
   // One poll: reads and delivers every verdict after last_seq_.
   absl::Status PollOnce();
@@ -104,10 +107,10 @@ class VerdictFeed {
 
   Store* const store_;
   const VerdictFeedOptions options_;
-  const int64_t start_seq_;  // verdicts up to here predate the feed
   std::thread thread_;
-  // Seqs delivered within the re-read window (poller thread only).
-  std::set<int64_t> delivered_;
+  // Where the poller reads; verdicts up to the start predate the feed
+  // (poller thread only).
+  FeedCursor cursor_;
 
   mutable std::mutex mu_;  // guards the members below
   std::condition_variable stop_cv_;

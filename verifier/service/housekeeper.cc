@@ -42,8 +42,10 @@ Housekeeper::~Housekeeper() {
 }
 
 absl::Status Housekeeper::Start() {
-  ASSIGN_OR_RETURN(last_request_seq_, store_->LastAttestRequestSeq());
-  start_seq_ = last_request_seq_;
+  // Requests queued before this process started were for whoever held the
+  // streams then.
+  ASSIGN_OR_RETURN(int64_t start, store_->LastAttestRequestSeq());
+  requests_.emplace(start, /*window=*/1000);
   auto now = std::chrono::steady_clock::now();
   next_policy_poll_ = now + options_.policy_poll_interval;
   next_prune_ = now;
@@ -126,12 +128,7 @@ absl::StatusOr<int> Housekeeper::SweepStale() {
 }
 
 void Housekeeper::PollAttestRequests() {
-  // PostgreSQL hands out sequence numbers at insert time, not commit time:
-  // a request with a lower seq may become visible after a higher one. So
-  // every poll re-reads a window below the highest seq seen and skips
-  // requests already handled.
-  constexpr int64_t kWindow = 1000;
-  int64_t from = std::max<int64_t>(0, last_request_seq_ - kWindow);
+  int64_t from = requests_->ReadFrom();
   while (true) {
     auto requests = store_->AttestRequestsAfter(from, 1000);
     if (!requests.ok()) {
@@ -140,19 +137,11 @@ void Housekeeper::PollAttestRequests() {
     }
     for (const auto& r : *requests) {
       from = std::max(from, r.seq);
-      if (r.seq <= start_seq_ || !handled_requests_.insert(r.seq).second) {
-        continue;
-      }
-      last_request_seq_ = std::max(last_request_seq_, r.seq);
-      registry_->AttestNow(r.ek_fingerprint);
+      if (requests_->Take(r.seq)) registry_->AttestNow(r.ek_fingerprint);
     }
     if (requests->size() < 1000) break;
   }
-  // Forget what fell out of the window.
-  while (!handled_requests_.empty() &&
-         *handled_requests_.begin() < last_request_seq_ - kWindow) {
-    handled_requests_.erase(handled_requests_.begin());
-  }
+  requests_->Trim();
 }
 
 }  // namespace vtpm::verifier

@@ -17,13 +17,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "verifier/service/observer.h"
 #include "verifier/service/stream_registry.h"
+#include "verifier/store/feed_cursor.h"
 #include "verifier/store/store.h"
 
 namespace vtpm::verifier {
@@ -67,9 +68,8 @@ class Housekeeper {
   ServiceObserver* observer_;
   std::function<absl::Status()> policy_poll_;
   HousekeeperOptions options_;
-  int64_t last_request_seq_ = 0;
-  int64_t start_seq_ = 0;  // requests up to here predate this process
-  std::set<int64_t> handled_requests_;
+  // Position in the attest-now queue; set by Start().
+  std::optional<FeedCursor> requests_;
   std::chrono::steady_clock::time_point next_policy_poll_;
   std::chrono::steady_clock::time_point next_prune_;
   std::mutex mu_;
