@@ -35,6 +35,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   }
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  // Small, rare messages: bandwidth-delay probing would only add PINGs.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   return grpc::CreateCustomChannel(endpoint, grpc::SslCredentials(ssl), args);
 }
 

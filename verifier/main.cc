@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
                    po::value(&retention_days)->default_value(14),
                    "days to keep the raw evidence of failed attestations")(
       "workers", po::value(&cfg.agents.workers)->default_value(0),
-      "threads that verify evidence; 0: none with SQLite (gRPC's own "
-      "threads judge), 2 per core (at least 4) with PostgreSQL; -1: none")(
+      "threads that verify evidence; 0 or -1: none, gRPC's own threads "
+      "judge (verdicts are stored by one writer thread in batches)")(
       "admin-token-file", po::value(&cfg.admin.token_file),
       "file with the bearer token of the admin API (mode 0600)")(
       "admin-client-ca", po::value(&cfg.admin.client_ca_file),

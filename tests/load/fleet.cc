@@ -323,6 +323,10 @@ Fleet::Fleet(FleetOptions options, std::vector<AgentIdentity> identities)
       args.SetSslTargetNameOverride(options_.tls_server_name);
       args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
       args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+      // As the real agent's channel (agent/client.cc).
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
       channel = grpc::CreateCustomChannel(options_.target, creds, args);
     }
     agents_.push_back(std::make_unique<Agent>(

@@ -65,6 +65,7 @@ struct Options {
   double deadline = 0;
   double enroll_timeout = 0;
   std::vector<std::string> verifier_args;
+  int verifier_cpu = -1;  // -1: no pinning
 };
 
 // --- Global deadline
@@ -159,6 +160,8 @@ int Run(const Options& o, const std::string& command_line) {
   report.Str("kernel", "kernel", machine.kernel);
   report.Str("verifier_bin", "verifier binary", o.verifier_bin);
   report.Str("mode", "mode", o.idle_streams ? "idle-streams" : "steady");
+  report.Str("verifier_cpu", "verifier pinned to CPU",
+             o.verifier_cpu >= 0 ? absl::StrCat(o.verifier_cpu) : "no");
   report.Int("agents", "agents", o.agents);
   report.Int("streams_per_connection", "streams per connection",
              o.streams_per_connection);
@@ -280,6 +283,7 @@ int Run(const Options& o, const std::string& command_line) {
   launch.trust_dir = work + "/trust";
   launch.policy_dir = work + "/policies";
   launch.extra_args = o.verifier_args;
+  launch.cpu = o.verifier_cpu;
   auto verifier = VerifierProcess::Start(launch);
   if (!verifier.ok()) return fail(std::string(verifier.status().message()));
   VerifierProcess& vp = **verifier;
@@ -635,6 +639,10 @@ int main(int argc, char** argv) {
       "also write the report as JSON to this file ('-': stdout)")(
       "enroll-timeout", po::value(&o.enroll_timeout)->default_value(0),
       "seconds for all agents to get their first PASS (0: 60 + agents/200)")(
+      "verifier-cpu", po::value(&o.verifier_cpu)->default_value(-1),
+      "pin the verifier to this CPU and the load generator (and a private "
+      "PostgreSQL) to the others, so the verifier has one core to itself "
+      "(-1: no pinning)")(
       "deadline", po::value(&o.deadline)->default_value(0),
       "global deadline in seconds after which everything is killed (0: "
       "setup + enrollment timeout + duration + 120)");
@@ -658,6 +666,14 @@ int main(int argc, char** argv) {
   if (o.enroll_timeout <= 0) o.enroll_timeout = 60 + o.agents / 200.0;
   if (o.deadline <= 0) {
     o.deadline = o.agents / 500.0 + o.enroll_timeout + o.duration + 120;
+  }
+  if (o.verifier_cpu >= 0) {
+    // Before any thread starts: threads and children inherit the mask.
+    absl::Status pinned = vtpm::load::PinToOtherCpus(o.verifier_cpu);
+    if (!pinned.ok()) {
+      std::cerr << "vtpm-attest-loadgen: " << pinned.message() << "\n";
+      return 2;
+    }
   }
   std::vector<std::string> args(argv, argv + argc);
   std::string command_line = absl::StrJoin(args, " ");

@@ -1,6 +1,7 @@
 #include "tests/load/verifier_process.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,6 +34,28 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
   std::string s = ss.str();
   if (s.size() > max_bytes) s = "..." + s.substr(s.size() - max_bytes);
   return s;
+}
+
+absl::Status PinToOtherCpus(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+    return absl::InternalError("sched_getaffinity failed");
+  }
+  if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CPU ", cpu, " is not available to this process"));
+  }
+  CPU_CLR(cpu, &set);
+  if (CPU_COUNT(&set) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pinning the verifier to CPU ", cpu,
+                     " leaves no CPU for the load generator"));
+  }
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+    return absl::InternalError("sched_setaffinity failed");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<VerifierProcess>> VerifierProcess::Start(
@@ -83,6 +106,12 @@ absl::StatusOr<std::unique_ptr<VerifierProcess>> VerifierProcess::Start(
     sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
+    if (launch.cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(launch.cpu, &set);
+      if (sched_setaffinity(0, sizeof(set), &set) != 0) _exit(126);
+    }
     execv(cargv[0], cargv.data());
     _exit(127);
   }

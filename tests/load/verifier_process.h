@@ -24,8 +24,13 @@ struct VerifierLaunch {
   std::string trust_dir;   // --trust-store
   std::string policy_dir;  // --policy-dir
   std::vector<std::string> extra_args;  // appended verbatim
+  int cpu = -1;  // >= 0: the verifier runs on this CPU only
   std::chrono::seconds start_timeout{30};
 };
+
+// Pins the calling process (call before it starts threads) to every
+// online CPU except `cpu`. InvalidArgument if that leaves none.
+absl::Status PinToOtherCpus(int cpu);
 
 // A running verifier. The child gets SIGKILL if this process dies
 // (PR_SET_PDEATHSIG); the destructor stops it.

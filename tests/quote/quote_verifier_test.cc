@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/hex.h"
 #include "common/reason.h"
@@ -308,6 +311,42 @@ TEST_F(QuoteVerifierTest, ForgedSignatureRejected) {
     ev = q.evidence;
     ev.attest[ev.attest.size() - 1] ^= 0x01;  // last byte of pcrDigest
     EXPECT_REASON(ev, e, v1::QUOTE_BAD_SIGNATURE);
+  }
+}
+
+// A PreparedAk keeps its verify contexts between checks (and lends them to
+// concurrent ones): a forged signature in between, or on another thread,
+// must neither pass nor spoil the next good one.
+TEST_F(QuoteVerifierTest, PreparedAkReusedAcrossGoodAndForgedQuotes) {
+  for (const AkFiles* ak : {&Ecc(), &Rsa()}) {
+    QuoteFiles q = Quote(*ak, "reuse", "1a");
+    QuoteExpectation e = Expect(ak->public_area, "1a");
+    auto prepared = PreparedAk::FromPublic(ak->public_area);
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    e.prepared_ak = *prepared;
+    QuoteEvidence forged = q.evidence;
+    forged.signature.back() ^= 0x01;
+    QuoteEvidence malformed = q.evidence;
+    malformed.signature.resize(malformed.signature.size() - 1);
+
+    ASSERT_TRUE(VerifyQuote(q.evidence, e).ok());
+    EXPECT_REASON(forged, e, v1::QUOTE_BAD_SIGNATURE);
+    EXPECT_FALSE(VerifyQuote(malformed, e).ok());
+    EXPECT_TRUE(VerifyQuote(q.evidence, e).ok());
+
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 50; ++i) {
+          const bool good = (i + t) % 2 == 0;
+          bool ok = VerifyQuote(good ? q.evidence : forged, e).ok();
+          if (ok != good) ++wrong;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(wrong, 0);
   }
 }
 

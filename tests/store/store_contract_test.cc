@@ -607,6 +607,76 @@ TEST_P(StoreContractTest, ConcurrentMarkStaleHandsOutEachIdentityOnce) {
   EXPECT_EQ((*counts)[v1::RESULT_STALE], kIdentities);
 }
 
+// A batch behaves as its verdicts written one by one, in order: outcomes
+// chain within the batch, a repeated id lands once, and a bad element fails
+// alone.
+TEST_P(StoreContractTest, RecordVerdictsBatchActsAsOneByOne) {
+  ASSERT_TRUE(s().UpsertIdentity(MakeIdentity("fp1")).ok());
+  ASSERT_TRUE(s().UpsertIdentity(MakeIdentity("fp2")).ok());
+  const std::string fp1 = "fp1", fp2 = "fp2", ghost = "ghost";
+  VerdictWrite due400, due500, clocked;
+  due400.next_due_unix = 400;
+  due500.next_due_unix = 500;
+  clocked.next_due_unix = 600;
+  clocked.clock = ClockState{77, 3, 4};
+  const v1::Verdict a = MakeVerdict("a", 200, v1::RESULT_PASS);
+  const v1::Verdict b = MakeVerdict("b", 210, v1::RESULT_PASS);
+  const v1::Verdict c = MakeVerdict("c", 220, v1::RESULT_FAIL);
+  const v1::Verdict c_again = MakeVerdict("c", 230, v1::RESULT_PASS);
+  const v1::Verdict no_id = MakeVerdict("", 240, v1::RESULT_PASS);
+  const v1::Verdict d = MakeVerdict("d", 250, v1::RESULT_PASS);
+  const v1::Verdict e = MakeVerdict("e", 260, v1::RESULT_ERROR);
+  std::vector<VerdictToRecord> batch = {
+      {&fp1, &a, &due400},        // first verdict of fp1
+      {&fp1, &b, &clocked},       // PASS again: status unchanged, clock set
+      {&fp2, &c, &due500},        // fp2 FAIL
+      {&fp2, &c_again, &due400},  // same id: nothing changes
+      {&fp1, &no_id, &due400},    // rejected alone
+      {&ghost, &d, &due400},      // no identity: only appended
+      {&fp2, &e, &due400},        // FAIL -> ERROR
+  };
+  auto out = s().RecordVerdicts(batch);
+  ASSERT_EQ(out.size(), batch.size());
+  for (size_t i : {0, 1, 2, 3, 5, 6}) {
+    ASSERT_TRUE(out[i].ok()) << i << ": " << out[i].status();
+  }
+  EXPECT_EQ(out[4].status().code(), absl::StatusCode::kInvalidArgument);
+
+  EXPECT_TRUE(out[0]->inserted);
+  EXPECT_EQ(out[0]->previous_status, v1::RESULT_UNSPECIFIED);
+  EXPECT_TRUE(out[1]->inserted);
+  EXPECT_EQ(out[1]->previous_status, v1::RESULT_PASS);
+  EXPECT_GT(out[1]->seq, out[0]->seq);
+  EXPECT_TRUE(out[2]->inserted);
+  EXPECT_FALSE(out[3]->inserted);
+  EXPECT_EQ(out[3]->seq, out[2]->seq);
+  EXPECT_TRUE(out[5]->inserted);
+  EXPECT_EQ(out[5]->previous_status, v1::RESULT_UNSPECIFIED);
+  EXPECT_TRUE(out[6]->inserted);
+  EXPECT_EQ(out[6]->previous_status, v1::RESULT_FAIL);
+
+  IdentityRecord r1 = Get("fp1");
+  EXPECT_EQ(r1.status, v1::RESULT_PASS);
+  EXPECT_EQ(r1.last_verdict_unix, 210);
+  EXPECT_EQ(r1.next_due_unix, 600);
+  ASSERT_TRUE(r1.clock.has_value());
+  EXPECT_EQ(r1.clock->clock, 77u);
+  EXPECT_EQ(r1.clock->reset_count, 3u);
+  IdentityRecord r2 = Get("fp2");
+  EXPECT_EQ(r2.status, v1::RESULT_ERROR);
+  EXPECT_EQ(r2.last_verdict_unix, 260);
+  EXPECT_FALSE(s().GetIdentity("ghost")->has_value());
+
+  auto feed = s().VerdictsAfter(0, 100);
+  ASSERT_TRUE(feed.ok());
+  std::vector<std::string> ids;
+  for (const auto& v : *feed) ids.push_back(v.verdict.verdict_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  // The stored "c" is the first one written.
+  EXPECT_EQ((*feed)[2].verdict.result(), v1::RESULT_FAIL);
+  EXPECT_TRUE(s().RecordVerdicts({}).empty());
+}
+
 // Many writers on two stores: every verdict lands once, seqs are distinct.
 TEST_P(StoreContractTest, ConcurrentRecordVerdictsGetDistinctSeqs) {
   ASSERT_TRUE(s().UpsertIdentity(MakeIdentity("fp")).ok());

@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace vtpm::verifier {
@@ -37,8 +38,10 @@ class AgentReactor final
       : owner_(owner),
         registry_(registry),
         answer_timeout_(answer_timeout),
+        service_(service),
         session_(service->NewSession(context->peer())),
         core_(std::make_shared<StreamCore>(this)) {
+    session_->DeferVerdictCommits();
     registry_->Add(core_);
     if (owner_->shutting_down()) {
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -54,16 +57,29 @@ class AgentReactor final
     // The message is judged on a worker thread, off gRPC's polling
     // threads. The reactor may be finished meanwhile (cancellation); the
     // task then finds reactor_ null and does nothing.
-    auto task = [core = core_, ok] {
+    auto task = [core = core_, service = service_, ok] {
       std::shared_ptr<AgentStream> replaced;
+      std::optional<UncommittedVerdict> verdict;
       {
         std::lock_guard<std::mutex> lock(core->mu);
         if (core->reactor_ == nullptr) return;
-        replaced = core->reactor_->HandleReadLocked(ok);
+        replaced = core->reactor_->HandleReadLocked(ok, &verdict);
       }
       // The same agent reconnected; its old stream is dead weight. Closed
       // outside our lock: closing takes the other stream's lock.
       if (replaced != nullptr) replaced->Close();
+      // Stored (batched with other streams' verdicts), then sent.
+      if (verdict.has_value()) {
+        std::weak_ptr<StreamCore> weak = core;
+        service->Commit(*std::move(verdict), [weak](VerifierMessage m) {
+          auto core = weak.lock();
+          if (core == nullptr) return;
+          std::lock_guard<std::mutex> lock(core->mu);
+          if (core->reactor_ != nullptr) {
+            core->reactor_->OnCommittedLocked(std::move(m));
+          }
+        });
+      }
     };
     if (owner_->inline_work()) {
       task();
@@ -72,7 +88,10 @@ class AgentReactor final
     }
   }
 
-  std::shared_ptr<AgentStream> HandleReadLocked(bool ok) {
+  // Judges the message just read. A verdict to store comes back in
+  // `verdict`; it is sent by OnCommittedLocked once stored.
+  std::shared_ptr<AgentStream> HandleReadLocked(
+      bool ok, std::optional<UncommittedVerdict>* verdict) {
     std::shared_ptr<AgentStream> replaced;
     if (finished_) return replaced;
     if (!ok) {
@@ -84,6 +103,8 @@ class AgentReactor final
     out_.clear();
     session_->OnMessage(in_, &out_);
     for (auto& m : out_) Enqueue(std::move(m));
+    *verdict = session_->TakeUncommittedVerdict();
+    if (verdict->has_value()) ++commits_in_flight_;
     ++generation_;  // the agent answered: its answer timer is moot
     if (session_->done()) {
       finish_after_writes_ = true;
@@ -100,7 +121,13 @@ class AgentReactor final
     } else {
       ArmAnswerTimer();
     }
-    StartRead(&in_);
+    if (verdict->has_value()) {
+      // The next read starts with the verdict's write: gRPC then sends its
+      // flow-control update in the same TLS record instead of its own.
+      read_after_commit_ = true;
+    } else {
+      StartRead(&in_);
+    }
     return replaced;
   }
 
@@ -133,6 +160,19 @@ class AgentReactor final
     if (bound_) registry_->Unbind(fingerprint_, core_.get());
     registry_->Remove(core_.get());
     delete this;
+  }
+
+  // Called with core_->mu held when a verdict of this stream is stored.
+  void OnCommittedLocked(VerifierMessage m) {
+    --commits_in_flight_;
+    if (!finished_) {
+      Enqueue(std::move(m));
+      if (read_after_commit_) {
+        read_after_commit_ = false;
+        StartRead(&in_);
+      }
+    }
+    MaybeFinishLocked();
   }
 
   // Called with core_->mu held, from timers and the registry.
@@ -173,7 +213,8 @@ class AgentReactor final
   }
 
   void MaybeFinishLocked() {
-    if (finish_after_writes_ && !writing_ && !finished_) {
+    if (finish_after_writes_ && !writing_ && commits_in_flight_ == 0 &&
+        !finished_) {
       FinishLocked(finish_status_);
     }
   }
@@ -214,12 +255,18 @@ class AgentReactor final
   AgentServiceImpl* owner_;
   StreamRegistry* registry_;
   std::chrono::seconds answer_timeout_;
+  AttestationService* service_;
   std::unique_ptr<AttestationSession> session_;
   std::shared_ptr<StreamCore> core_;
   AgentMessage in_;
   std::vector<VerifierMessage> out_;
   std::deque<VerifierMessage> queue_;  // front() is being written
   bool writing_ = false;
+  // Verdicts handed to AttestationService::Commit and not yet sent; the
+  // stream does not finish on its own before they are.
+  int commits_in_flight_ = 0;
+  // The read of the agent's next message waits for the verdict's write.
+  bool read_after_commit_ = false;
   bool finished_ = false;
   bool finish_after_writes_ = false;
   grpc::Status finish_status_ = grpc::Status::OK;

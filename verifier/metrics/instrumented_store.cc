@@ -30,6 +30,7 @@ constexpr const char* kOpNames[] = {
     "ForgetIdentity",
     "MarkStale",
     "RecordVerdict",
+    "RecordVerdicts",
     "QueryVerdicts",
     "VerdictsAfter",
     "LastVerdictSeq",
@@ -132,6 +133,19 @@ absl::StatusOr<RecordOutcome> InstrumentedStore::RecordVerdict(
   return Timed(kRecordVerdict, [&] {
     return inner_->RecordVerdict(ek_fingerprint, verdict, write);
   });
+}
+
+std::vector<absl::StatusOr<RecordOutcome>> InstrumentedStore::RecordVerdicts(
+    const std::vector<verifier::VerdictToRecord>& batch) {
+  const absl::Time start = absl::Now();
+  auto results = inner_->RecordVerdicts(batch);
+  series_[kRecordVerdicts].seconds->ObserveDuration(absl::Now() - start);
+  for (const auto& r : results) {
+    if (!r.ok() && !absl::IsNotFound(r.status())) {
+      series_[kRecordVerdicts].errors->Inc();
+    }
+  }
+  return results;
 }
 
 absl::StatusOr<std::vector<vtpm_attest::v1::Verdict>>

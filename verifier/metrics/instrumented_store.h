@@ -34,6 +34,7 @@ class InstrumentedStore : public verifier::Store {
     kForgetIdentity,
     kMarkStale,
     kRecordVerdict,
+    kRecordVerdicts,
     kQueryVerdicts,
     kVerdictsAfter,
     kLastVerdictSeq,
@@ -82,6 +83,9 @@ class InstrumentedStore : public verifier::Store {
       const std::string& ek_fingerprint,
       const vtpm_attest::v1::Verdict& verdict,
       const verifier::VerdictWrite& write) override;
+  // One observation per batch; one error per verdict that failed.
+  std::vector<absl::StatusOr<verifier::RecordOutcome>> RecordVerdicts(
+      const std::vector<verifier::VerdictToRecord>& batch) override;
   absl::StatusOr<std::vector<vtpm_attest::v1::Verdict>> QueryVerdicts(
       const verifier::VerdictQuery& query) override;
   absl::StatusOr<std::vector<verifier::StoredVerdict>> VerdictsAfter(

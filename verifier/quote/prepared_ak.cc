@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
+#include <openssl/rsa.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/reason.h"
@@ -96,6 +97,49 @@ absl::StatusOr<std::shared_ptr<const PreparedAk>> PreparedAk::FromEvp(
   }
   ak->key_ = std::move(key);
   return std::shared_ptr<const PreparedAk>(std::move(ak));
+}
+
+EvpPkeyCtxPtr PreparedAk::NewVerifyCtx(const EVP_MD* md, int padding) const {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+    return nullptr;
+  }
+  if (padding != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) {
+    return nullptr;
+  }
+  if (padding == RSA_PKCS1_PSS_PADDING &&
+      (EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) != 1 ||
+       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1)) {
+    return nullptr;
+  }
+  return ctx;
+}
+
+int PreparedAk::Verify(const EVP_MD* md, int padding, const unsigned char* sig,
+                       size_t sig_len, const unsigned char* digest,
+                       size_t digest_len) const {
+  EvpPkeyCtxPtr ctx;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    for (size_t i = 0; i < pool_.size(); ++i) {
+      if (pool_[i].md == md && pool_[i].padding == padding) {
+        ctx = std::move(pool_[i].ctx);
+        pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
+  }
+  if (!ctx) ctx = NewVerifyCtx(md, padding);
+  if (!ctx) return -1;
+  const int ok = EVP_PKEY_verify(ctx.get(), sig, sig_len, digest, digest_len);
+  // A malformed signature (< 0) is a bad one; its context is not kept.
+  if (ok < 0) return 0;
+  // A context lent out at once by several threads is one extra each; keep
+  // a few at most.
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  if (pool_.size() < 4) pool_.push_back({md, padding, std::move(ctx)});
+  return ok == 1 ? 1 : 0;
 }
 
 }  // namespace vtpm::verifier

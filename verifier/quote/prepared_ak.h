@@ -10,10 +10,13 @@
 #ifndef VTPM_VERIFIER_QUOTE_PREPARED_AK_H_
 #define VTPM_VERIFIER_QUOTE_PREPARED_AK_H_
 
+#include <openssl/evp.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/ossl.h"
@@ -48,12 +51,33 @@ class PreparedAk {
   size_t ecc_scalar_size() const { return (bits_ + 7) / 8; }
   EVP_PKEY* evp() const { return key_.get(); }
 
+  // EVP_PKEY_verify of `sig` over `digest`, hashed with `md`; `padding` is
+  // 0 (ECDSA, or RSA PKCS#1 v1.5) or RSA_PKCS1_PSS_PADDING (salt length
+  // recovered, MGF1 with `md`). The verify context is set up on first use
+  // and kept for the next call with the same md and padding: setting one up
+  // costs about half an ECDSA P-256 verify. Returns 1 for a good signature,
+  // 0 for a bad or malformed one, -1 when OpenSSL could not set up the
+  // check (its error queue says why). Thread-safe.
+  int Verify(const EVP_MD* md, int padding, const unsigned char* sig,
+             size_t sig_len, const unsigned char* digest,
+             size_t digest_len) const;
+
  private:
+  struct PooledCtx {
+    const EVP_MD* md;
+    int padding;
+    EvpPkeyCtxPtr ctx;
+  };
+  EvpPkeyCtxPtr NewVerifyCtx(const EVP_MD* md, int padding) const;
+
   PreparedAk() = default;
   std::optional<TPMT_PUBLIC> public_area_;
   TPMI_ALG_PUBLIC type_ = TPM2_ALG_NULL;
   int bits_ = 0;
   EvpPkeyPtr key_;
+  // Idle verify contexts; one is lent to each Verify call.
+  mutable std::mutex pool_mu_;
+  mutable std::vector<PooledCtx> pool_;
 };
 
 }  // namespace vtpm::verifier

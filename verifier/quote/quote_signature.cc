@@ -81,20 +81,10 @@ absl::Status CheckSignature(const PreparedAk& ak, const TPMT_SIGNATURE& sig,
           absl::StrFormat("unexpected signature scheme 0x%04x", sig.sigAlg));
   }
 
-  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, ak.evp(), nullptr));
-  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
-    return OsslError("EVP_PKEY_verify_init");
-  }
-  if (padding != 0 && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), padding) != 1) {
-    return OsslError("EVP_PKEY_CTX_set_rsa_padding");
-  }
-  if (padding == RSA_PKCS1_PSS_PADDING &&
-      (EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_AUTO) != 1 ||
-       EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1)) {
-    return OsslError("EVP_PKEY_CTX_set_rsa_pss_saltlen");
-  }
-  if (EVP_PKEY_verify(ctx.get(), sig_bytes, sig_len, digest, digest_len) != 1) {
+  const int verified =
+      ak.Verify(md, padding, sig_bytes, sig_len, digest, digest_len);
+  if (verified < 0) return OsslError("EVP_PKEY_verify");
+  if (verified == 0) {
     return BadSignature(
         absl::StrCat("quote signature does not verify with the AK (",
                      HashAlgName(SignatureHash(sig)), ")"));

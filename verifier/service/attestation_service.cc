@@ -509,45 +509,90 @@ void AttestationSession::EmitVerdict(
   v.set_replica(service_->options_.replica_name);
   v.set_verified_at_unix(absl::ToUnixSeconds(absl::Now()));
   v.set_verdict_id(NewVerdictId());
-  const bool failed = v.result() != vtpm_attest::v1::RESULT_PASS;
-  if (!ek_fingerprint_.empty()) {
-    VerdictWrite write;
-    write.clock = verified_clock;
-    // A daemon agent keeps attesting (after a failure it reconnects), so
-    // its next evidence is due whatever this verdict says.
-    write.next_due_unix = NextDueUnix();
-    if (failed && service_->options_.keep_failed_evidence) {
-      FailedEvidence raw;
-      raw.verdict_id = v.verdict_id();
-      raw.ek_fingerprint = ek_fingerprint_;
-      raw.created_unix = v.verified_at_unix();
-      raw.hello = hello_.SerializeAsString();
-      if (current_quote_ != nullptr) {
-        raw.quote_response = current_quote_->SerializeAsString();
-      }
-      // Diagnosis data: losing it must not change the verdict.
-      (void)service_->store_->RecordFailedEvidence(raw);
-    }
-    auto recorded = service_->store_->RecordVerdict(ek_fingerprint_, v, write);
-    if (!recorded.ok()) {
-      // A verdict that cannot be recorded is not delivered as PASS.
-      v.set_result(vtpm_attest::v1::RESULT_ERROR);
-      Reason* r = v.add_reasons();
-      r->set_code(vtpm_attest::v1::INTERNAL_ERROR);
-      r->set_message(
-          absl::StrCat("cannot record verdict: ", recorded.status().message()));
-    } else if (recorded->inserted && service_->observer_ != nullptr) {
-      service_->observer_->OnVerdict(v, recorded->previous_status,
-                                     absl::Now() - received_at_);
-    }
-  }
-  last_verdict_ = v;
-  VerifierMessage m;
-  *m.mutable_verdict() = std::move(v);
-  out->push_back(std::move(m));
   // Daemon mode keeps attesting after a verdict, whatever it says; Fail()
   // ends the stream for failures that make further rounds meaningless.
   state_ = daemon_ ? State::kIdle : State::kDone;
+  if (ek_fingerprint_.empty()) {
+    // Nothing identifies the agent: there is no identity to record against.
+    VerifierMessage m;
+    *m.mutable_verdict() = std::move(v);
+    out->push_back(std::move(m));
+    return;
+  }
+  if (v.result() != vtpm_attest::v1::RESULT_PASS &&
+      service_->options_.keep_failed_evidence) {
+    FailedEvidence raw;
+    raw.verdict_id = v.verdict_id();
+    raw.ek_fingerprint = ek_fingerprint_;
+    raw.created_unix = v.verified_at_unix();
+    raw.hello = hello_.SerializeAsString();
+    if (current_quote_ != nullptr) {
+      raw.quote_response = current_quote_->SerializeAsString();
+    }
+    // Diagnosis data: losing it must not change the verdict.
+    (void)service_->store_->RecordFailedEvidence(raw);
+  }
+  UncommittedVerdict u;
+  u.ek_fingerprint = ek_fingerprint_;
+  u.verdict = std::move(v);
+  // A daemon agent keeps attesting (after a failure it reconnects), so its
+  // next evidence is due whatever this verdict says.
+  u.write.next_due_unix = NextDueUnix();
+  u.write.clock = verified_clock;
+  u.received_at = received_at_;
+  if (defer_commits_) {
+    uncommitted_ = std::move(u);
+    return;
+  }
+  auto recorded =
+      service_->store_->RecordVerdict(u.ek_fingerprint, u.verdict, u.write);
+  out->push_back(service_->FinishCommit(std::move(u.verdict), u.received_at,
+                                        std::move(recorded)));
+}
+
+std::optional<UncommittedVerdict> AttestationSession::TakeUncommittedVerdict() {
+  std::optional<UncommittedVerdict> u = std::move(uncommitted_);
+  uncommitted_.reset();
+  return u;
+}
+
+VerifierMessage AttestationService::FinishCommit(
+    vtpm_attest::v1::Verdict v, absl::Time received_at,
+    absl::StatusOr<RecordOutcome> recorded) {
+  if (!recorded.ok()) {
+    // A verdict that cannot be recorded is not delivered as PASS.
+    v.set_result(vtpm_attest::v1::RESULT_ERROR);
+    Reason* r = v.add_reasons();
+    r->set_code(vtpm_attest::v1::INTERNAL_ERROR);
+    r->set_message(
+        absl::StrCat("cannot record verdict: ", recorded.status().message()));
+  } else if (recorded->inserted && observer_ != nullptr) {
+    observer_->OnVerdict(v, recorded->previous_status,
+                         absl::Now() - received_at);
+  }
+  VerifierMessage m;
+  *m.mutable_verdict() = std::move(v);
+  return m;
+}
+
+void AttestationService::EnableBatchedCommits(size_t max_batch) {
+  committer_ = std::make_unique<VerdictCommitter>(store_.get(), max_batch);
+}
+
+void AttestationService::Commit(UncommittedVerdict u,
+                                std::function<void(VerifierMessage)> send) {
+  if (committer_ == nullptr) {
+    auto recorded = store_->RecordVerdict(u.ek_fingerprint, u.verdict, u.write);
+    send(
+        FinishCommit(std::move(u.verdict), u.received_at, std::move(recorded)));
+    return;
+  }
+  committer_->Submit(
+      std::move(u.ek_fingerprint), std::move(u.verdict), u.write,
+      [this, received_at = u.received_at, send = std::move(send)](
+          vtpm_attest::v1::Verdict v, absl::StatusOr<RecordOutcome> recorded) {
+        send(FinishCommit(std::move(v), received_at, std::move(recorded)));
+      });
 }
 
 void AttestationSession::Fail(const absl::Status& status,

@@ -25,6 +25,7 @@
 #include "verifier/service/observer.h"
 #include "verifier/service/prepared_ak_cache.h"
 #include "verifier/store/store.h"
+#include "verifier/store/verdict_committer.h"
 #include "vtpm_attest/v1/attest.pb.h"
 
 namespace vtpm::verifier {
@@ -57,6 +58,15 @@ PolicySource FixedPolicies(PolicySet policies);
 
 class AttestationSession;
 
+// A verdict judged but not yet stored (see
+// AttestationSession::DeferVerdictCommits).
+struct UncommittedVerdict {
+  std::string ek_fingerprint;
+  vtpm_attest::v1::Verdict verdict;
+  VerdictWrite write;
+  absl::Time received_at;  // when its evidence arrived (latency metric)
+};
+
 // Shared by every stream: trust store, policies, storage and nonces.
 // Thread-safe.
 class AttestationService {
@@ -74,8 +84,25 @@ class AttestationService {
   Store& store() { return *store_; }
   const ServiceOptions& options() const { return options_; }
 
+  // From now on Commit() stores verdicts through a VerdictCommitter: one
+  // writer thread, up to `max_batch` verdicts per transaction. Call before
+  // the first Commit(). Without it Commit() writes synchronously.
+  void EnableBatchedCommits(size_t max_batch = 512);
+
+  // Stores a deferred verdict, then calls `send` with the message to send
+  // the agent: the verdict, or an ERROR verdict if it could not be stored
+  // (never a PASS that is not on record). Also reports it to the observer.
+  // With batched commits `send` runs on the committer's thread, later;
+  // it must not block.
+  void Commit(UncommittedVerdict verdict,
+              std::function<void(vtpm_attest::v1::VerifierMessage)> send);
+
  private:
   friend class AttestationSession;
+  vtpm_attest::v1::VerifierMessage FinishCommit(
+      vtpm_attest::v1::Verdict verdict, absl::Time received_at,
+      absl::StatusOr<RecordOutcome> recorded);
+
   TrustStore trust_;
   PolicySource policies_;
   std::shared_ptr<Store> store_;
@@ -83,6 +110,9 @@ class AttestationService {
   ServiceObserver* observer_;
   NonceStore nonces_;
   PreparedAkCache prepared_aks_;
+  // Last member: destroyed first, storing what is queued while the store
+  // and observer still exist.
+  std::unique_ptr<VerdictCommitter> committer_;
 };
 
 // One agent's conversation. Not thread-safe: one stream drives it.
@@ -114,10 +144,14 @@ class AttestationSession {
   // The EK fingerprint, once the Hello's EK parsed (else empty).
   const std::string& ek_fingerprint() const { return ek_fingerprint_; }
 
-  // The most recent verdict, if any.
-  const std::optional<vtpm_attest::v1::Verdict>& last_verdict() const {
-    return last_verdict_;
-  }
+  // From now on a verdict for a known EK is not stored inside OnMessage
+  // and not appended to `out`: TakeUncommittedVerdict() returns it after
+  // the OnMessage that judged it, and the caller passes it to
+  // AttestationService::Commit, which sends it once stored. This lets one
+  // transaction store many streams' verdicts. (Verdicts before the EK is
+  // known are never stored and still go to `out`.)
+  void DeferVerdictCommits() { defer_commits_ = true; }
+  std::optional<UncommittedVerdict> TakeUncommittedVerdict();
 
  private:
   enum class State { kAwaitHello, kAwaitActivation, kAwaitQuote, kIdle, kDone };
@@ -168,7 +202,8 @@ class AttestationSession {
   std::string nonce_;
   absl::Time nonce_issued_at_;
   std::optional<ClockState> clock_;
-  std::optional<vtpm_attest::v1::Verdict> last_verdict_;
+  bool defer_commits_ = false;
+  std::optional<UncommittedVerdict> uncommitted_;
   // Identities of this VM that a successful activation retires (the
   // operator re-enrolled the VM with a new EK).
   std::vector<std::string> retire_on_activation_;

@@ -632,31 +632,48 @@ class PostgresStore : public Store {
     if (v.verdict_id().empty()) {
       return absl::InvalidArgumentError("verdict has no id");
     }
-    Params p;
-    p.Text(v.verdict_id())
-        .Text(fp)
-        .Text(v.identity().vm_uuid())
-        .Int(v.result())
-        .Int(v.verified_at_unix())
-        .Text(v.policy())
-        .Text(ReasonCodesText(v))
-        .Text(v.replica())
-        .Bytes(v.SerializeAsString())
-        .Int(write.next_due_unix)
-        .Bool(write.clock.has_value());
-    if (write.clock) {
-      p.Int(static_cast<int64_t>(write.clock->clock))
-          .Int(write.clock->reset_count)
-          .Int(write.clock->restart_count);
-    } else {
-      p.Null().Null().Null();
+    ASSIGN_OR_RETURN(Rows rows,
+                     Run(kRecordVerdict, VerdictParams(fp, v, write)));
+    return ReadOutcome(rows);
+  }
+
+  // One transaction, one commit (one WAL flush) for the whole batch. If it
+  // fails, each verdict is written alone (with RecordVerdict's retry).
+  std::vector<absl::StatusOr<RecordOutcome>> RecordVerdicts(
+      const std::vector<VerdictToRecord>& batch) override {
+    std::vector<absl::StatusOr<RecordOutcome>> out(batch.size());
+    bool all_have_ids = true;
+    for (const auto& v : batch) {
+      if (v.verdict->verdict_id().empty()) all_have_ids = false;
     }
-    ASSIGN_OR_RETURN(Rows rows, Run(kRecordVerdict, p));
-    if (rows.count() != 1) return absl::InternalError("record_verdict: no row");
-    RecordOutcome out;
-    out.inserted = !rows.Null(0, 0);
-    out.seq = out.inserted ? rows.Int(0, 0) : rows.Int(0, 2);
-    out.previous_status = static_cast<v1::Result>(rows.Int(0, 1));
+    if (batch.size() > 1 && all_have_ids) {
+      std::vector<RecordOutcome> outcomes;
+      absl::Status s = WithConnection([&](Connection& c) -> absl::Status {
+        outcomes.clear();
+        RETURN_IF_ERROR(c.Exec("BEGIN"));
+        absl::Status body = [&]() -> absl::Status {
+          for (const auto& v : batch) {
+            ASSIGN_OR_RETURN(
+                Rows rows,
+                c.Run(kRecordVerdict,
+                      VerdictParams(*v.ek_fingerprint, *v.verdict, *v.write)));
+            ASSIGN_OR_RETURN(RecordOutcome o, ReadOutcome(rows));
+            outcomes.push_back(o);
+          }
+          return c.Exec("COMMIT");
+        }();
+        if (!body.ok() && c.ok()) (void)c.Exec("ROLLBACK");
+        return body;
+      });
+      if (s.ok() && outcomes.size() == batch.size()) {
+        for (size_t i = 0; i < batch.size(); ++i) out[i] = outcomes[i];
+        return out;
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      out[i] = RecordVerdict(*batch[i].ek_fingerprint, *batch[i].verdict,
+                             *batch[i].write);
+    }
     return out;
   }
 
@@ -838,6 +855,39 @@ class PostgresStore : public Store {
   }
 
  private:
+  static Params VerdictParams(const std::string& fp, const v1::Verdict& v,
+                              const VerdictWrite& write) {
+    Params p;
+    p.Text(v.verdict_id())
+        .Text(fp)
+        .Text(v.identity().vm_uuid())
+        .Int(v.result())
+        .Int(v.verified_at_unix())
+        .Text(v.policy())
+        .Text(ReasonCodesText(v))
+        .Text(v.replica())
+        .Bytes(v.SerializeAsString())
+        .Int(write.next_due_unix)
+        .Bool(write.clock.has_value());
+    if (write.clock) {
+      p.Int(static_cast<int64_t>(write.clock->clock))
+          .Int(write.clock->reset_count)
+          .Int(write.clock->restart_count);
+    } else {
+      p.Null().Null().Null();
+    }
+    return p;
+  }
+
+  static absl::StatusOr<RecordOutcome> ReadOutcome(const Rows& rows) {
+    if (rows.count() != 1) return absl::InternalError("record_verdict: no row");
+    RecordOutcome out;
+    out.inserted = !rows.Null(0, 0);
+    out.seq = out.inserted ? rows.Int(0, 0) : rows.Int(0, 2);
+    out.previous_status = static_cast<v1::Result>(rows.Int(0, 1));
+    return out;
+  }
+
   static absl::Status MigrateInTransaction(Connection& c) {
     // Replicas starting together queue here; the later ones then find the
     // migrations applied.

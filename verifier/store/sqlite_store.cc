@@ -222,6 +222,12 @@ class SqliteStore : public Store {
     RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
     RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+    // Every verdict rewrites its identity's row and index pages, spread
+    // over the whole fleet. A page cache that holds them (64 MiB, about
+    // 100,000 identities) saves a read per page per write, and checkpoints
+    // every 32 MiB of WAL write a page changed many times only once.
+    RETURN_IF_ERROR(Exec("PRAGMA cache_size=-65536"));
+    RETURN_IF_ERROR(Exec("PRAGMA wal_autocheckpoint=8192"));
     RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     absl::Status s = MigrateLocked();
     if (!s.ok()) {
@@ -420,6 +426,34 @@ class SqliteStore : public Store {
     }
     queue_cv_.notify_all();
     return p.result;
+  }
+
+  // The whole batch in one transaction, outside the group-commit queue
+  // (the caller already batched).
+  std::vector<absl::StatusOr<RecordOutcome>> RecordVerdicts(
+      const std::vector<VerdictToRecord>& batch) override {
+    std::vector<PendingVerdict> pending(batch.size());
+    std::vector<PendingVerdict*> todo;
+    std::vector<absl::StatusOr<RecordOutcome>> out(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const VerdictToRecord& v = batch[i];
+      if (v.verdict->verdict_id().empty()) {
+        out[i] = absl::InvalidArgumentError("verdict has no id");
+        continue;
+      }
+      PendingVerdict& p = pending[i];
+      p.fp = v.ek_fingerprint;
+      p.verdict = v.verdict;
+      p.write = v.write;
+      p.blob = v.verdict->SerializeAsString();
+      p.reasons = ReasonCodesText(*v.verdict);
+      todo.push_back(&p);
+    }
+    if (!todo.empty()) WriteBatch(todo);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (pending[i].fp != nullptr) out[i] = std::move(pending[i].result);
+    }
+    return out;
   }
 
   absl::StatusOr<std::vector<v1::Verdict>> QueryVerdicts(
@@ -806,14 +840,26 @@ class SqliteStore : public Store {
     if (!out->inserted || !exists || p.verdict->result() == v1::RESULT_STALE) {
       return absl::OkStatus();
     }
+    // An unchanged status is not SET: SQLite then leaves the status index
+    // alone (it updates the indexes of the columns an UPDATE names).
+    const bool status_changes = out->previous_status != p.verdict->result();
     ASSIGN_OR_RETURN(
         Query q,
-        Cached("UPDATE identities SET status = ?2, last_verdict = ?3,"
-               " next_due = ?4,"
-               " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
-               " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
-               " restart_count = CASE WHEN ?5 THEN ?8 ELSE restart_count END"
-               " WHERE ek_fingerprint = ?1"));
+        Cached(status_changes
+                   ? "UPDATE identities SET status = ?2, last_verdict = ?3,"
+                     " next_due = ?4,"
+                     " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
+                     " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
+                     " restart_count = CASE WHEN ?5 THEN ?8"
+                     " ELSE restart_count END"
+                     " WHERE ek_fingerprint = ?1"
+                   : "UPDATE identities SET last_verdict = ?3,"
+                     " next_due = ?4,"
+                     " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
+                     " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
+                     " restart_count = CASE WHEN ?5 THEN ?8"
+                     " ELSE restart_count END"
+                     " WHERE ek_fingerprint = ?1 AND ?2 = ?2"));
     q.Text(1, *p.fp)
         .Int(2, p.verdict->result())
         .Int(3, p.verdict->verified_at_unix())

@@ -65,6 +65,14 @@ struct VerdictWrite {
   int64_t next_due_unix = 0;
 };
 
+// One verdict of a batch for Store::RecordVerdicts. The pointers must stay
+// valid for the call.
+struct VerdictToRecord {
+  const std::string* ek_fingerprint = nullptr;
+  const vtpm_attest::v1::Verdict* verdict = nullptr;
+  const VerdictWrite* write = nullptr;
+};
+
 struct RecordOutcome {
   // False when a verdict with this id was already stored (a retry): then
   // nothing else changed.
@@ -194,6 +202,14 @@ class Store {
   virtual absl::StatusOr<RecordOutcome> RecordVerdict(
       const std::string& ek_fingerprint,
       const vtpm_attest::v1::Verdict& verdict, const VerdictWrite& write) = 0;
+
+  // RecordVerdict for each of `batch`, in order; element i of the result is
+  // batch[i]'s outcome. Backends write the batch in one transaction (one
+  // commit for many attestations); if that fails, each verdict is retried
+  // alone, so one bad verdict does not fail the others. The default
+  // implementation calls RecordVerdict once per verdict.
+  virtual std::vector<absl::StatusOr<RecordOutcome>> RecordVerdicts(
+      const std::vector<VerdictToRecord>& batch);
 
   // Newest first, at most `query.limit`.
   virtual absl::StatusOr<std::vector<vtpm_attest::v1::Verdict>> QueryVerdicts(
