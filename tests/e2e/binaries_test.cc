@@ -18,8 +18,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string Bin(const std::string& rel) { return BinaryDir() + "/" + rel; }
-
 class BinariesTest : public E2eTest {
  protected:
   void TearDown() override {
@@ -29,32 +27,16 @@ class BinariesTest : public E2eTest {
 
   // Starts the verifier binary; `port` 0 picks one.
   void StartVerifierBinary(int port = 0, int quote_interval = 300) {
-    std::string port_file = dir_.Sub("port");
-    unlink(port_file.c_str());
-    auto pid = StartBackground(
-        {Bin("verifier/vtpm-attest-verifier"), "--config", "/dev/null",
-         "--listen", absl::StrCat("127.0.0.1:", port), "--port-file", port_file,
-         "--tls-cert", tls_.server_cert, "--tls-key", tls_.server_key,
-         "--trust-store", dir_.Sub("trust"), "--policy-dir",
-         dir_.Sub("policies"), "--database", dir_.Sub("verifier.db"),
-         "--quote-interval", absl::StrCat(quote_interval)},
-        dir_.Sub("verifier.log"));
-    ASSERT_TRUE(pid.ok()) << pid.status();
-    verifier_pid_ = *pid;
-    for (int i = 0; i < 500; ++i) {
-      auto p = ReadFile(port_file);
-      if (p.ok() && !p->empty() &&
-          absl::SimpleAtoi(absl::StripAsciiWhitespace(*p), &port_)) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL() << "verifier did not start: "
-           << ReadFile(dir_.Sub("verifier.log")).value_or("");
+    auto v = E2eTest::StartVerifierBinary(
+        "verifier", dir_.Sub("verifier.db"), port,
+        {"--quote-interval", absl::StrCat(quote_interval)});
+    ASSERT_TRUE(v.ok()) << v.status();
+    verifier_pid_ = v->pid;
+    port_ = v->port;
   }
 
   std::vector<std::string> AgentArgs(const std::string& cmd) {
-    return {Bin("agent/vtpm-attest-agent"),
+    return {BinaryPath("agent/vtpm-attest-agent"),
             cmd,
             "--config",
             "/dev/null",
@@ -137,16 +119,17 @@ TEST_F(BinariesTest, NoTpmExitsTwoWithAClearMessage) {
 }
 
 TEST_F(BinariesTest, VerifierRefusesToStartWithoutTlsOrWithBadPolicy) {
-  auto r = RunCommand({Bin("verifier/vtpm-attest-verifier"), "--config",
+  auto r = RunCommand({BinaryPath("verifier/vtpm-attest-verifier"), "--config",
                        "/dev/null", "--policy-dir", dir_.Sub("policies")});
   ASSERT_TRUE(r.ok());
   EXPECT_NE(r->exit_code, 0);
   EXPECT_THAT(r->output, HasSubstr("TLS"));
   WritePolicy(R"json({"name": "x", "pcrValuez": []})json");
-  r = RunCommand({Bin("verifier/vtpm-attest-verifier"), "--config", "/dev/null",
-                  "--tls-cert", tls_.server_cert, "--tls-key", tls_.server_key,
-                  "--trust-store", dir_.Sub("trust"), "--policy-dir",
-                  dir_.Sub("policies"), "--database", dir_.Sub("v.db")});
+  r = RunCommand({BinaryPath("verifier/vtpm-attest-verifier"), "--config",
+                  "/dev/null", "--tls-cert", tls_.server_cert, "--tls-key",
+                  tls_.server_key, "--trust-store", dir_.Sub("trust"),
+                  "--policy-dir", dir_.Sub("policies"), "--database",
+                  dir_.Sub("v.db")});
   ASSERT_TRUE(r.ok());
   EXPECT_NE(r->exit_code, 0);
   EXPECT_THAT(r->output, HasSubstr("default.json"));
@@ -211,10 +194,11 @@ TEST_F(BinariesTest, OfflineQuotePassesTpm2Checkquote) {
   ASSERT_TRUE(check.ok());
   EXPECT_NE(check->exit_code, 0);
   // And our own offline verifier agrees, with ak.pub as TPM2B_PUBLIC.
-  auto ours = RunCommand({Bin("verifier/cli/vtpm-attest"), "verify-quote",
-                          "--ak-public", out + "/ak.pub", "--message",
-                          out + "/quote.msg", "--signature", out + "/quote.sig",
-                          "--pcr-values", out + "/pcrs.bin", "--nonce", nonce});
+  auto ours =
+      RunCommand({BinaryPath("verifier/cli/vtpm-attest"), "verify-quote",
+                  "--ak-public", out + "/ak.pub", "--message",
+                  out + "/quote.msg", "--signature", out + "/quote.sig",
+                  "--pcr-values", out + "/pcrs.bin", "--nonce", nonce});
   ASSERT_TRUE(ours.ok());
   EXPECT_EQ(ours->exit_code, 0) << ours->output;
 }

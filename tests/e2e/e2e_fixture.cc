@@ -1,9 +1,16 @@
 #include "tests/e2e/e2e_fixture.h"
 
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "vtpm_attest/v1/attest.grpc.pb.h"
 
 namespace vtpm::testing {
@@ -56,6 +63,45 @@ void E2eTest::WritePolicy(const std::string& json) {
   fs::remove_all(dir_.Sub("policies"));
   fs::create_directories(dir_.Sub("policies"));
   ASSERT_TRUE(WriteFile(dir_.Sub("policies/default.json"), json).ok());
+}
+
+absl::StatusOr<E2eTest::VerifierBinary> E2eTest::StartVerifierBinary(
+    const std::string& name, const std::string& database, int port,
+    const std::vector<std::string>& extra) {
+  VerifierBinary v;
+  v.log = dir_.Sub(name + ".log");
+  std::string port_file = dir_.Sub(name + ".port");
+  unlink(port_file.c_str());
+  std::vector<std::string> argv = {BinaryPath("verifier/vtpm-attest-verifier"),
+                                   "--config",
+                                   "/dev/null",
+                                   "--listen",
+                                   absl::StrCat("127.0.0.1:", port),
+                                   "--port-file",
+                                   port_file,
+                                   "--tls-cert",
+                                   tls_.server_cert,
+                                   "--tls-key",
+                                   tls_.server_key,
+                                   "--trust-store",
+                                   dir_.Sub("trust"),
+                                   "--policy-dir",
+                                   dir_.Sub("policies"),
+                                   "--database",
+                                   database};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  ASSIGN_OR_RETURN(v.pid, StartBackground(argv, v.log));
+  for (int i = 0; i < 1000; ++i) {
+    auto p = ReadFile(port_file);
+    if (p.ok() && !p->empty() &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(*p), &v.port)) {
+      return v;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  StopProcess(v.pid);
+  return absl::DeadlineExceededError(absl::StrCat(
+      "verifier ", name, " did not start: ", ReadFile(v.log).value_or("")));
 }
 
 void E2eTest::SetVmUuid(const std::string& uuid) {

@@ -7,11 +7,14 @@
 #define VTPM_TESTS_E2E_E2E_FIXTURE_H_
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "agent/attestor.h"
 #include "agent/platform/platform.h"
 #include "tests/harness/pki.h"
@@ -47,6 +50,19 @@ class E2eTest : public ::testing::Test {
   // Starts the verifier on 127.0.0.1:0; `tweak` may change its config.
   void StartVerifier(
       const std::function<void(verifier::VerifierConfig*)>& tweak = {});
+  struct VerifierBinary {
+    pid_t pid = -1;
+    int port = 0;
+    std::string log;  // its stdout and stderr
+  };
+  // Starts the shipped vtpm-attest-verifier binary on 127.0.0.1:`port`
+  // (0: any free port) with this test's TLS files, trust store and policy
+  // directory, database `database`, then the flags in `extra`. It logs to
+  // `<name>.log` in the test directory. Returns once it wrote its port
+  // file, or an error carrying its log. The caller stops it (StopProcess).
+  absl::StatusOr<VerifierBinary> StartVerifierBinary(
+      const std::string& name, const std::string& database, int port = 0,
+      const std::vector<std::string>& extra = {});
   // The SMBIOS UUID the guest (platform_) reports from now on.
   void SetVmUuid(const std::string& uuid);
 

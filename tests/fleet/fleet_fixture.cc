@@ -21,8 +21,6 @@
 namespace vtpm::testing {
 namespace fs = std::filesystem;
 
-std::string Bin(const std::string& rel) { return BinaryDir() + "/" + rel; }
-
 std::vector<PrintedVerdict> ParseAgentVerdicts(const std::string& log) {
   std::vector<PrintedVerdict> out;
   for (absl::string_view line : absl::StrSplit(log, '\n')) {
@@ -69,45 +67,15 @@ FleetTest::Replica FleetTest::StartReplica(
   Replica r;
   r.name = name;
   r.log = dir_.Sub(name + ".log");
-  std::string port_file = dir_.Sub(name + ".port");
-  unlink(port_file.c_str());
-  std::vector<std::string> argv = {Bin("verifier/vtpm-attest-verifier"),
-                                   "--config",
-                                   "/dev/null",
-                                   "--listen",
-                                   "127.0.0.1:0",
-                                   "--port-file",
-                                   port_file,
-                                   "--tls-cert",
-                                   tls_.server_cert,
-                                   "--tls-key",
-                                   tls_.server_key,
-                                   "--trust-store",
-                                   dir_.Sub("trust"),
-                                   "--policy-dir",
-                                   dir_.Sub("policies"),
-                                   "--database",
-                                   database,
-                                   "--replica-name",
-                                   name,
-                                   "--admin-token-file",
-                                   token_file()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto pid = StartBackground(argv, r.log);
-  EXPECT_TRUE(pid.ok()) << pid.status();
-  if (!pid.ok()) return r;
-  r.pid = *pid;
+  std::vector<std::string> flags = {"--replica-name", name,
+                                    "--admin-token-file", token_file()};
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  auto v = StartVerifierBinary(name, database, 0, flags);
+  EXPECT_TRUE(v.ok()) << v.status();
+  if (!v.ok()) return r;
+  r.pid = v->pid;
+  r.port = v->port;
   pids_.push_back(r.pid);
-  for (int i = 0; i < 1000; ++i) {
-    auto p = ReadFile(port_file);
-    if (p.ok() && !p->empty() &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(*p), &r.port)) {
-      return r;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ADD_FAILURE() << "verifier " << name
-                << " did not start: " << ReadFile(r.log).value_or("");
   return r;
 }
 
@@ -138,10 +106,10 @@ FleetTest::Agent FleetTest::StartAgent(const std::string& name,
     tpms_.push_back(std::move(*t));
   }
   auto pid = StartBackground(
-      {Bin("agent/vtpm-attest-agent"), "run", "--config", "/dev/null", "--tcti",
-       tpm->tcti(), "--state-dir", dir_.Sub(name + "-state"), "--verifier",
-       endpoints, "--ca-cert", tls_.ca_cert, "--platform-root", root, "--label",
-       "image=test"},
+      {BinaryPath("agent/vtpm-attest-agent"), "run", "--config", "/dev/null",
+       "--tcti", tpm->tcti(), "--state-dir", dir_.Sub(name + "-state"),
+       "--verifier", endpoints, "--ca-cert", tls_.ca_cert, "--platform-root",
+       root, "--label", "image=test"},
       a.log);
   EXPECT_TRUE(pid.ok()) << pid.status();
   if (pid.ok()) {
@@ -170,7 +138,7 @@ bool FleetTest::WaitForVerdicts(
 
 CommandResult FleetTest::Cli(const Replica& replica,
                              const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {Bin("verifier/cli/vtpm-attest")};
+  std::vector<std::string> argv = {BinaryPath("verifier/cli/vtpm-attest")};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(),
               {"--verifier", absl::StrCat("localhost:", replica.port),

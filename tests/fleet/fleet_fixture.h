@@ -25,9 +25,6 @@ struct PrintedVerdict {
 // Parses the verdicts in an agent's text output.
 std::vector<PrintedVerdict> ParseAgentVerdicts(const std::string& log);
 
-// A binary of this build, by its path under the build directory.
-std::string Bin(const std::string& rel);
-
 // A free TCP port on 127.0.0.1 (bound and released).
 int FreePort();
 

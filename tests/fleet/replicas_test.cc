@@ -222,7 +222,7 @@ TEST_F(ReplicasTest, WaitIsACiGateOnARealAttestation) {
   Replica r = StartReplica("replica", dir_.Sub("verifier.db"));
   ASSERT_GT(r.port, 0);
   // The pipeline starts waiting, then the VM boots and attests once.
-  std::vector<std::string> wait = {Bin("verifier/cli/vtpm-attest"),
+  std::vector<std::string> wait = {BinaryPath("verifier/cli/vtpm-attest"),
                                    "wait",
                                    "--vm",
                                    kVmA,
@@ -242,7 +242,7 @@ TEST_F(ReplicasTest, WaitIsACiGateOnARealAttestation) {
   gate_thread = std::thread([&] { gate = RunCommand(wait); });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   auto once =
-      RunCommand({Bin("agent/vtpm-attest-agent"), "attest", "--once",
+      RunCommand({BinaryPath("agent/vtpm-attest-agent"), "attest", "--once",
                   "--config", "/dev/null", "--tcti", tpm_->tcti(),
                   "--state-dir", dir_.Sub("agent-state"), "--verifier",
                   absl::StrCat("localhost:", r.port), "--ca-cert", tls_.ca_cert,
@@ -269,7 +269,7 @@ TEST_F(ReplicasTest, OperatorReadsTheRawEvidenceOfAFailure) {
   Replica r = StartReplica("replica", dir_.Sub("verifier.db"));
   ASSERT_GT(r.port, 0);
   auto once =
-      RunCommand({Bin("agent/vtpm-attest-agent"), "attest", "--once",
+      RunCommand({BinaryPath("agent/vtpm-attest-agent"), "attest", "--once",
                   "--config", "/dev/null", "--tcti", tpm_->tcti(),
                   "--state-dir", dir_.Sub("agent-state"), "--verifier",
                   absl::StrCat("localhost:", r.port), "--ca-cert", tls_.ca_cert,

@@ -164,6 +164,10 @@ std::string BinaryDir() {
   return env ? env : VTPM_BINARY_DIR_DEFAULT;
 }
 
+std::string BinaryPath(const std::string& rel) {
+  return BinaryDir() + "/" + rel;
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot read " + path);

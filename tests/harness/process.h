@@ -57,6 +57,8 @@ class TempDir {
 // environment variables VTPM_SOURCE_DIR / VTPM_BINARY_DIR override them).
 std::string SourceDir();
 std::string BinaryDir();
+// BinaryDir() + "/" + `rel`, e.g. BinaryPath("agent/vtpm-attest-agent").
+std::string BinaryPath(const std::string& rel);
 
 // Whole-file helpers; tests abort on failure through the Status.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
