@@ -544,10 +544,7 @@ void AttestationSession::EmitVerdict(
     uncommitted_ = std::move(u);
     return;
   }
-  auto recorded =
-      service_->store_->RecordVerdict(u.ek_fingerprint, u.verdict, u.write);
-  out->push_back(service_->FinishCommit(std::move(u.verdict), u.received_at,
-                                        std::move(recorded)));
+  out->push_back(service_->CommitNow(std::move(u)));
 }
 
 std::optional<UncommittedVerdict> AttestationSession::TakeUncommittedVerdict() {
@@ -575,6 +572,11 @@ VerifierMessage AttestationService::FinishCommit(
   return m;
 }
 
+VerifierMessage AttestationService::CommitNow(UncommittedVerdict u) {
+  auto recorded = store_->RecordVerdict(u.ek_fingerprint, u.verdict, u.write);
+  return FinishCommit(std::move(u.verdict), u.received_at, std::move(recorded));
+}
+
 void AttestationService::EnableBatchedCommits(size_t max_batch) {
   committer_ = std::make_unique<VerdictCommitter>(store_.get(), max_batch);
 }
@@ -582,9 +584,7 @@ void AttestationService::EnableBatchedCommits(size_t max_batch) {
 void AttestationService::Commit(UncommittedVerdict u,
                                 std::function<void(VerifierMessage)> send) {
   if (committer_ == nullptr) {
-    auto recorded = store_->RecordVerdict(u.ek_fingerprint, u.verdict, u.write);
-    send(
-        FinishCommit(std::move(u.verdict), u.received_at, std::move(recorded)));
+    send(CommitNow(std::move(u)));
     return;
   }
   committer_->Submit(

@@ -99,6 +99,8 @@ class AttestationService {
 
  private:
   friend class AttestationSession;
+  // Stores `verdict` on this thread; then as FinishCommit.
+  vtpm_attest::v1::VerifierMessage CommitNow(UncommittedVerdict verdict);
   vtpm_attest::v1::VerifierMessage FinishCommit(
       vtpm_attest::v1::Verdict verdict, absl::Time received_at,
       absl::StatusOr<RecordOutcome> recorded);

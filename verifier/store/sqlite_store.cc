@@ -403,11 +403,7 @@ class SqliteStore : public Store {
       return absl::InvalidArgumentError("verdict has no id");
     }
     PendingVerdict p;
-    p.fp = &fp;
-    p.verdict = &v;
-    p.write = &write;
-    p.blob = v.SerializeAsString();
-    p.reasons = ReasonCodesText(v);
+    p.Prepare({&fp, &v, &write});
     std::unique_lock<std::mutex> qlock(queue_mu_);
     queue_.push_back(&p);
     queue_cv_.wait(qlock, [&] { return p.done || queue_.front() == &p; });
@@ -441,13 +437,8 @@ class SqliteStore : public Store {
         out[i] = absl::InvalidArgumentError("verdict has no id");
         continue;
       }
-      PendingVerdict& p = pending[i];
-      p.fp = v.ek_fingerprint;
-      p.verdict = v.verdict;
-      p.write = v.write;
-      p.blob = v.verdict->SerializeAsString();
-      p.reasons = ReasonCodesText(*v.verdict);
-      todo.push_back(&p);
+      pending[i].Prepare(v);
+      todo.push_back(&pending[i]);
     }
     if (!todo.empty()) WriteBatch(todo);
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -763,6 +754,15 @@ class SqliteStore : public Store {
   }
 
   struct PendingVerdict {
+    // Points at `v`'s parts and encodes the verdict's columns.
+    void Prepare(const VerdictToRecord& v) {
+      fp = v.ek_fingerprint;
+      verdict = v.verdict;
+      write = v.write;
+      blob = v.verdict->SerializeAsString();
+      reasons = ReasonCodesText(*v.verdict);
+    }
+
     const std::string* fp = nullptr;
     const v1::Verdict* verdict = nullptr;
     const VerdictWrite* write = nullptr;
@@ -843,28 +843,24 @@ class SqliteStore : public Store {
     // An unchanged status is not SET: SQLite then leaves the status index
     // alone (it updates the indexes of the columns an UPDATE names).
     const bool status_changes = out->previous_status != p.verdict->result();
+#define VTPM_SQLITE_MOVE_IDENTITY                                \
+  " last_verdict = ?3, next_due = ?4,"                           \
+  " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"                \
+  " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"    \
+  " restart_count = CASE WHEN ?5 THEN ?8 ELSE restart_count END" \
+  " WHERE ek_fingerprint = ?1"
     ASSIGN_OR_RETURN(
         Query q,
-        Cached(status_changes
-                   ? "UPDATE identities SET status = ?2, last_verdict = ?3,"
-                     " next_due = ?4,"
-                     " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
-                     " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
-                     " restart_count = CASE WHEN ?5 THEN ?8"
-                     " ELSE restart_count END"
-                     " WHERE ek_fingerprint = ?1"
-                   : "UPDATE identities SET last_verdict = ?3,"
-                     " next_due = ?4,"
-                     " clock = CASE WHEN ?5 THEN ?6 ELSE clock END,"
-                     " reset_count = CASE WHEN ?5 THEN ?7 ELSE reset_count END,"
-                     " restart_count = CASE WHEN ?5 THEN ?8"
-                     " ELSE restart_count END"
-                     " WHERE ek_fingerprint = ?1 AND ?2 = ?2"));
+        Cached(
+            status_changes
+                ? "UPDATE identities SET status = ?2," VTPM_SQLITE_MOVE_IDENTITY
+                : "UPDATE identities SET" VTPM_SQLITE_MOVE_IDENTITY));
+#undef VTPM_SQLITE_MOVE_IDENTITY
     q.Text(1, *p.fp)
-        .Int(2, p.verdict->result())
         .Int(3, p.verdict->verified_at_unix())
         .Int(4, p.write->next_due_unix)
         .Int(5, p.write->clock.has_value());
+    if (status_changes) q.Int(2, p.verdict->result());
     if (p.write->clock) {
       q.Int(6, static_cast<int64_t>(p.write->clock->clock))
           .Int(7, p.write->clock->reset_count)
