@@ -130,7 +130,7 @@ struct AttestFixture {
   std::string bytes;
   vtpm::PcrValues quoted;
   vtpm::verifier::Policy policy;
-  vtpm_attest::v1::TpmFacts tpm;
+  vtpm::verifier::VerifiedTpm tpm;
   size_t events = 0;
   size_t rules = 0;  // boot policy fields set, for the report
   size_t tolerated_reasons = 0;
@@ -181,8 +181,7 @@ AttestFixture MakeAttestFixture(const std::string& name, std::string bytes,
       f.quoted[b.hash][pcr] = values->second.at(pcr);
     }
   }
-  f.tpm.set_family("2.0");
-  f.tpm.add_pcr_banks(vtpm_attest::v1::HASH_ALGORITHM_SHA256);
+  f.tpm.family = "2.0";
 
   const auto& b = f.policy.boot();
   f.rules = b.required_db_size() + b.required_dbx_size() +
@@ -206,7 +205,7 @@ std::vector<vtpm_attest::v1::Reason> AttestOnce(const AttestFixture& f) {
   std::vector<vtpm_attest::v1::Reason> reasons =
       vv::FindingsToReasons(vb->findings);
   vv::PolicyInput in;
-  in.tpm = &f.tpm;
+  in.tpm = f.tpm;
   in.pcrs = &f.quoted;
   in.boot = &vb->state;
   in.evidence_age = absl::Seconds(1);
@@ -332,7 +331,7 @@ void RunPolicyOnly(benchmark::State& state, const AttestFixture& f) {
     return;
   }
   vv::PolicyInput in;
-  in.tpm = &f.tpm;
+  in.tpm = f.tpm;
   in.pcrs = &f.quoted;
   in.boot = &vb->state;
   in.evidence_age = absl::Seconds(1);

@@ -87,11 +87,12 @@ void CheckEvaluate(const Policy& policy) {
       pcrs[h][pv.index()] = *raw;
     }
   }
-  vtpm_attest::v1::TpmFacts tpm;
-  tpm.set_family("2.0");
-  tpm.set_manufacturer("IBM");
-  tpm.set_vendor("SW   TPM");
-  vtpm::verifier::PolicyInput input{&tpm, &pcrs};
+  vtpm::verifier::PolicyInput input;
+  input.tpm.family = "2.0";
+  input.tpm.manufacturer = "IBM";
+  input.tpm.model = "swtpm";
+  input.tpm.certified = true;
+  input.pcrs = &pcrs;
   auto reasons = vtpm::verifier::EvaluatePolicy(policy, input);
   if (duplicate) return;
   for (const auto& r : reasons) {

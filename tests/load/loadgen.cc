@@ -129,7 +129,7 @@ absl::StatusOr<std::string> PolicyJson(const Options& o, const SoftTpm& tpm,
       "  \"trustPlatforms\": [\"loadtest\"],\n"
       "  \"requireEkCertificate\": true,\n"
       "  \"requireEkEku\": true,\n"
-      "  \"allowedTpmManufacturers\": [\"IBM\"],\n"
+      "  \"allowedTpmManufacturers\": [\"id:00001014\"],\n"
       "  \"quotePcrs\": [",
       absl::StrJoin(quote_pcrs, ", "), "],\n  \"pcrValues\": [",
       absl::StrJoin(pins, ", "), "],\n  \"quoteIntervalSeconds\": ", interval,

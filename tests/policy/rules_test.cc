@@ -36,20 +36,58 @@ std::vector<v1::Reason> Evaluate(const Policy& p, const v1::BootState& s) {
 TEST(RulesTest, TpmManufacturer) {
   Policy p = MustParse(R"({"allowedTpmManufacturers": ["IBM", " MSFT "]})");
   EXPECT_EQ(p.allowed_tpm_manufacturers(1), "MSFT");
-  v1::TpmFacts tpm;
-  tpm.set_manufacturer("IBM");
-  EXPECT_TRUE(EvaluatePolicy(p, {&tpm, nullptr}).empty());
-  tpm.set_manufacturer("IFX");
-  auto r = EvaluatePolicy(p, {&tpm, nullptr});
+  PolicyInput in;
+  in.tpm.certified = true;
+  in.tpm.manufacturer = "IBM";
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  in.tpm.manufacturer = "IFX";
+  auto r = EvaluatePolicy(p, in);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code(), v1::POLICY_TPM_MANUFACTURER);
   EXPECT_THAT(r[0].message(),
               AllOf(HasSubstr("policy test: allowedTpmManufacturers"),
                     HasSubstr("'IFX'")));
-  // Without TPM facts the rule cannot hold.
-  r = EvaluatePolicy(p, {});
+  // Without a verified EK certificate the rule cannot hold, whatever the
+  // guest reports.
+  v1::TpmFacts claimed;
+  claimed.set_manufacturer("IBM");
+  PolicyInput uncertified;
+  uncertified.reported.tpm = &claimed;
+  r = EvaluatePolicy(p, uncertified);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code(), v1::POLICY_TPM_MANUFACTURER);
+  EXPECT_THAT(r[0].message(), HasSubstr("not certified"));
+}
+
+TEST(RulesTest, TpmModelJudgesTheCertifiedModel) {
+  Policy p = MustParse(R"({"allowedTpmModels": ["id:00001014:swtpm", "IFX"]})");
+  PolicyInput in;
+  in.tpm.certified = true;
+  in.tpm.manufacturer = "id:00001014";
+  in.tpm.model = "swtpm";
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  in.tpm.manufacturer = "IFX";
+  in.tpm.model = "SLB9670";
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  in.tpm.manufacturer = "NTC";
+  auto r = EvaluatePolicy(p, in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_TPM_MODEL);
+  EXPECT_THAT(r[0].message(), HasSubstr("'NTC:SLB9670'"));
+  in.tpm = VerifiedTpm{};
+  r = EvaluatePolicy(p, in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_TPM_MODEL);
+}
+
+TEST(RulesTest, TpmFamilyComesFromTheVerifiedQuote) {
+  Policy p = MustParse(R"({"tpmFamily": "2.0"})");
+  PolicyInput in;
+  auto r = EvaluatePolicy(p, in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_TPM_FAMILY);
+  in.tpm.family = "2.0";
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
 }
 
 TEST(RulesTest, PinnedEk) {
@@ -58,10 +96,11 @@ TEST(RulesTest, PinnedEk) {
       R"({"pinnedEks": {"0A1B2C3D-0000-4000-8000-00000000000A": ")",
       absl::AsciiStrToUpper(pinned), R"("}})"));
   PolicyInput in;
-  in.vm_uuid = "0a1b2c3d-0000-4000-8000-00000000000a";
+  in.reported.vm_uuid = "0a1b2c3d-0000-4000-8000-00000000000a";
   in.ek_fingerprint = pinned;
   EXPECT_TRUE(EvaluatePolicy(p, in).empty());
-  in.vm_uuid = "0A1B2C3D-0000-4000-8000-00000000000A";  // case does not matter
+  // case does not matter
+  in.reported.vm_uuid = "0A1B2C3D-0000-4000-8000-00000000000A";
   EXPECT_TRUE(EvaluatePolicy(p, in).empty());
   in.ek_fingerprint = FakeDigest(0x12);
   auto r = EvaluatePolicy(p, in);
@@ -71,8 +110,16 @@ TEST(RulesTest, PinnedEk) {
               AllOf(HasSubstr("pinnedEks"), HasSubstr(FakeDigest(0x12)),
                     HasSubstr(pinned)));
   // Another VM is not pinned.
-  in.vm_uuid = "0a1b2c3d-0000-4000-8000-00000000000b";
+  in.reported.vm_uuid = "0a1b2c3d-0000-4000-8000-00000000000b";
   EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  // The pinned EK claiming another (or no) VM UUID does not escape its pin.
+  in.ek_fingerprint = pinned;
+  r = EvaluatePolicy(p, in);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_EK_PINNED);
+  EXPECT_THAT(r[0].message(), HasSubstr("is pinned to VM"));
+  in.reported.vm_uuid.clear();
+  EXPECT_EQ(EvaluatePolicy(p, in).size(), 1u);
 }
 
 TEST(RulesTest, Freshness) {
@@ -99,9 +146,11 @@ TEST(RulesTest, AcceptedBanks) {
   Policy p = MustParse(R"({"acceptedBanks": ["HASH_ALGORITHM_SHA256"]})");
   PcrValues pcrs;
   pcrs[TPM2_ALG_SHA256][0] = std::string(32, '\0');
-  EXPECT_TRUE(EvaluatePolicy(p, {nullptr, &pcrs}).empty());
+  PolicyInput with_pcrs;
+  with_pcrs.pcrs = &pcrs;
+  EXPECT_TRUE(EvaluatePolicy(p, with_pcrs).empty());
   pcrs[TPM2_ALG_SHA1][0] = std::string(20, '\0');
-  auto r = EvaluatePolicy(p, {nullptr, &pcrs});
+  auto r = EvaluatePolicy(p, with_pcrs);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code(), v1::POLICY_BANK);
   EXPECT_THAT(r[0].message(),
@@ -401,10 +450,9 @@ TEST(RulesTest, EveryFailedRuleIsReportedInTableOrder) {
       FakeDigest(0x02), R"("], "minimumFirmwareVersion": "1"}})"));
   v1::BootState s = ShimSecureBootState();
   s.set_secure_boot(false);
-  v1::TpmFacts tpm;
-  tpm.set_manufacturer("IBM");
   PolicyInput in;
-  in.tpm = &tpm;
+  in.tpm.certified = true;
+  in.tpm.manufacturer = "IBM";
   in.boot = &s;
   in.evidence_age = absl::Seconds(11);
   auto r = EvaluatePolicy(p, in);

@@ -96,25 +96,27 @@ TEST(PolicyTest, DuplicateNamesAreRejected) {
 
 TEST(PolicyTest, EvaluatesFamilyModelAndPcrs) {
   auto p = ParsePolicy(
-      R"({"name": "p", "tpmFamily": "2.0", "allowedTpmModels": ["IBM:SW TPM"],
+      R"({"name": "p", "tpmFamily": "2.0", "allowedTpmModels": ["id:00001014:swtpm"],
       "pcrValues": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [
         {"index": 0, "values": ["0000000000000000000000000000000000000000000000000000000000000000"]},
         {"index": 1, "values": ["0101010101010101010101010101010101010101010101010101010101010101"]}]}]})",
       "p.json", "p");
   ASSERT_TRUE(p.ok()) << p.status();
-  v1::TpmFacts tpm;
-  tpm.set_family("2.0");
-  tpm.set_manufacturer("IBM");
-  tpm.set_vendor("SW TPM");
   PcrValues pcrs;
   pcrs[TPM2_ALG_SHA256][0] = std::string(32, '\0');
   pcrs[TPM2_ALG_SHA256][1] = std::string(32, '\1');
-  EXPECT_TRUE(EvaluatePolicy(*p, {&tpm, &pcrs}).empty());
+  PolicyInput in;
+  in.tpm.family = "2.0";
+  in.tpm.certified = true;
+  in.tpm.manufacturer = "id:00001014";
+  in.tpm.model = "swtpm";
+  in.pcrs = &pcrs;
+  EXPECT_TRUE(EvaluatePolicy(*p, in).empty());
 
   pcrs[TPM2_ALG_SHA256][1] = std::string(32, '\2');
-  tpm.set_manufacturer("IFX");
-  tpm.set_family("1.2");
-  auto reasons = EvaluatePolicy(*p, {&tpm, &pcrs});
+  in.tpm.manufacturer = "IFX";
+  in.tpm.family = "1.2";
+  auto reasons = EvaluatePolicy(*p, in);
   ASSERT_EQ(reasons.size(), 3u);
   EXPECT_EQ(reasons[0].code(), v1::POLICY_TPM_FAMILY);
   EXPECT_EQ(reasons[1].code(), v1::POLICY_TPM_MODEL);
@@ -122,11 +124,23 @@ TEST(PolicyTest, EvaluatesFamilyModelAndPcrs) {
   EXPECT_THAT(reasons[2].message(), HasSubstr("sha256:1"));
 
   pcrs[TPM2_ALG_SHA256].erase(0);
-  tpm.set_manufacturer("IBM");
-  tpm.set_family("2.0");
-  reasons = EvaluatePolicy(*p, {&tpm, &pcrs});
+  in.tpm.manufacturer = "id:00001014";
+  in.tpm.family = "2.0";
+  reasons = EvaluatePolicy(*p, in);
   ASSERT_EQ(reasons.size(), 2u);
   EXPECT_THAT(reasons[0].message(), HasSubstr("not quoted"));
+
+  // What the guest reports does not make a TPM certified.
+  v1::TpmFacts claimed;
+  claimed.set_family("2.0");
+  claimed.set_manufacturer("IBM");
+  claimed.set_vendor("SW TPM");
+  PolicyInput only_claims;
+  only_claims.reported.tpm = &claimed;
+  reasons = EvaluatePolicy(*p, only_claims);
+  ASSERT_GE(reasons.size(), 2u);
+  EXPECT_EQ(reasons[0].code(), v1::POLICY_TPM_FAMILY);
+  EXPECT_EQ(reasons[1].code(), v1::POLICY_TPM_MODEL);
 }
 
 TEST(PolicyTest, ShippedPoliciesLoad) {

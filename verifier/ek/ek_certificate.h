@@ -7,6 +7,7 @@
 
 #include <ctime>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct EkCertOptions {
   bool require_eku = false;
   // Time at which validity dates are checked; the current time when unset.
   std::optional<time_t> now;
+  // SHA-256 (lower-case hex, of the DER) of trust anchors whose paths may
+  // carry SHA-1 signatures or RSA keys of 1024-2047 bits (Policy
+  // legacy_ek_roots). Every such use is listed in
+  // VerifiedEkCert::weak_algorithms. MD5 and smaller keys are never
+  // accepted.
+  std::set<std::string> legacy_roots;
 };
 
 // What a successful verification established. Only ever returned whole.
@@ -41,6 +48,10 @@ struct VerifiedEkCert {
   std::string issuer;       // RFC 2253
   TpmSan san;               // TPM manufacturer/model/version from the SAN
   int chain_length = 0;     // certificates in the path, EK cert and anchor
+  // Weak algorithms accepted only because the path ends at one of
+  // EkCertOptions::legacy_roots, one sentence each naming the certificate
+  // and the algorithm (reported as EK_CERT_WEAK_ALGORITHM findings).
+  std::vector<std::string> weak_algorithms;
 };
 
 // Verifies the EK certificate `cert_der` for the EK whose public area is

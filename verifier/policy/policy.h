@@ -74,25 +74,64 @@ bool BankAccepted(const Policy& policy, TPMI_ALG_HASH bank);
 // (QuoteRequest.include_event_log) when this holds.
 bool PolicyNeedsEventLog(const Policy& policy);
 
-// What policy judges: facts already verified by the earlier checks.
-// Members judged by no rule of the policy may stay unset.
-struct PolicyInput {
+// The TPM as the verifier has verified it. Never filled from the agent's
+// Hello: the agent is under the guest's control.
+struct VerifiedTpm {
+  // From the TPM subjectAltName of an EK certificate that chained to a
+  // trusted CA and certifies the EK that proved possession (TCG vendor ID
+  // 2.23.133.2.1 decoded to its ASCII code, e.g. "IFX", "MSFT", "GOOG";
+  // "id:XXXXXXXX" when the ID is not ASCII, e.g. swtpm's "id:00001014";
+  // tpmModel 2.23.133.2.2; tpmVersion 2.23.133.2.3). Empty without a
+  // verified certificate.
+  std::string manufacturer;
+  std::string model;
+  std::string version;
+  bool certified = false;  // true when the three fields above are set
+  // "2.0": the evidence was a TPMS_ATTEST with TPM_GENERATED_VALUE signed by
+  // an AK the TPM proved it holds. Empty when no quote was verified.
+  std::string family;
+  // TPMS_ATTEST.firmwareVersion of the verified quote (vendor-defined).
+  uint64_t firmware_version = 0;
+};
+
+// What the guest says about itself and nothing can verify from inside the
+// guest (docs/POLICY.md, "Reported by the guest"). A rule that reads these
+// judges a claim, and must say so in its documentation.
+struct GuestReported {
+  // Hello.host.vm_uuid (lower case; SMBIOS as the guest read it).
+  std::string vm_uuid;
+  std::string hostname;
+  // The TPM interface the guest's kernel bound (tpm-crb / tpm-tis).
+  vtpm_attest::v1::TpmInterface tpm_interface =
+      vtpm_attest::v1::TPM_INTERFACE_UNSPECIFIED;
+  // TpmFacts as the agent read them (TPM2_PT_MANUFACTURER, vendor
+  // strings); nullptr when unknown.
   const vtpm_attest::v1::TpmFacts* tpm = nullptr;
-  // Quoted PCR values (verified against the quote's digest).
+};
+
+// What policy judges: facts already verified by the earlier checks, and,
+// apart, what the guest reports. Members judged by no rule of the policy
+// may stay unset.
+struct PolicyInput {
+  // --- Verified ---------------------------------------------------------
+  VerifiedTpm tpm;
+  // Quoted PCR values (covered by the quote's signature and PCR digest).
   const vtpm::PcrValues* pcrs = nullptr;
   // What the event log says, built only from events in PCRs that replayed
   // to quoted values (bootstate::ExtractBootState); nullptr when there is
   // no verified log.
   const vtpm_attest::v1::BootState* boot = nullptr;
-  // Hello.host.vm_uuid (any case) and the EK fingerprint (SHA-256 of the
-  // EK SubjectPublicKeyInfo, hex) for pinnedEks.
-  std::string vm_uuid;
+  // The EK fingerprint (SHA-256 of the EK SubjectPublicKeyInfo, hex) of the
+  // TPM that proved possession, for pinnedEks.
   std::string ek_fingerprint;
   // Time from issuing the nonce to judging the quote. The default
   // (infinite) means unknown and fails any freshness limit.
   absl::Duration evidence_age = absl::InfiniteDuration();
   // Banks the evidence used (quote and replay); empty: the banks of *pcrs.
   std::set<TPMI_ALG_HASH> banks;
+
+  // --- Reported by the guest (unverified) -------------------------------
+  GuestReported reported;
 };
 
 // Every rule that fails, as Verdict reasons (empty: policy satisfied).

@@ -53,28 +53,44 @@ const std::vector<PolicyRule>& PolicyRules() {
 
 void CheckTpmFamily(const Policy& policy, const PolicyInput& in,
                     RuleReasons& reasons) {
-  if (in.tpm == nullptr || policy.tpm_family().empty()) return;
-  if (in.tpm->family() != policy.tpm_family()) {
+  if (policy.tpm_family().empty()) return;
+  if (in.tpm.family.empty()) {
     reasons.Fail(v1::POLICY_TPM_FAMILY, "tpmFamily",
-                 absl::StrCat("TPM family is '", in.tpm->family(),
+                 "no verified quote shows the TPM's family");
+  } else if (in.tpm.family != policy.tpm_family()) {
+    reasons.Fail(v1::POLICY_TPM_FAMILY, "tpmFamily",
+                 absl::StrCat("TPM family is '", in.tpm.family,
                               "', policy wants '", policy.tpm_family(), "'"));
   }
 }
 
+namespace {
+
+// "the EK certificate is missing" style text for rules that need the
+// certified manufacturer.
+constexpr absl::string_view kNotCertified =
+    "the TPM's manufacturer is not certified (no verified EK certificate; "
+    "what the guest reports is not evidence)";
+
+}  // namespace
+
 void CheckTpmModel(const Policy& policy, const PolicyInput& in,
                    RuleReasons& reasons) {
-  if (in.tpm == nullptr || policy.allowed_tpm_models().empty()) return;
-  std::string full =
-      absl::StrCat(in.tpm->manufacturer(), ":", in.tpm->vendor());
+  if (policy.allowed_tpm_models().empty()) return;
+  if (!in.tpm.certified) {
+    reasons.Fail(v1::POLICY_TPM_MODEL, "allowedTpmModels", kNotCertified);
+    return;
+  }
+  std::string full = absl::StrCat(in.tpm.manufacturer, ":", in.tpm.model);
   bool ok =
       std::any_of(policy.allowed_tpm_models().begin(),
                   policy.allowed_tpm_models().end(), [&](const std::string& m) {
-                    return m == full || m == in.tpm->manufacturer();
+                    return m == full || m == in.tpm.manufacturer;
                   });
   if (!ok) {
     reasons.Fail(
         v1::POLICY_TPM_MODEL, "allowedTpmModels",
-        absl::StrCat("TPM '", full, "' is not in allowedTpmModels [",
+        absl::StrCat("certified TPM '", full, "' is not in allowedTpmModels [",
                      absl::StrJoin(policy.allowed_tpm_models(), ", "), "]"));
   }
 }
@@ -83,30 +99,43 @@ void CheckTpmManufacturer(const Policy& policy, const PolicyInput& in,
                           RuleReasons& reasons) {
   const auto& allowed = policy.allowed_tpm_manufacturers();
   if (allowed.empty()) return;
-  if (in.tpm == nullptr) {
+  if (!in.tpm.certified) {
     reasons.Fail(v1::POLICY_TPM_MANUFACTURER, "allowedTpmManufacturers",
-                 "the TPM's manufacturer is unknown (no TPM facts)");
+                 kNotCertified);
     return;
   }
-  std::string m(absl::StripAsciiWhitespace(in.tpm->manufacturer()));
+  const std::string& m = in.tpm.manufacturer;
   if (std::find(allowed.begin(), allowed.end(), m) == allowed.end()) {
     reasons.Fail(v1::POLICY_TPM_MANUFACTURER, "allowedTpmManufacturers",
-                 absl::StrCat("TPM manufacturer '", m, "' is not in [",
+                 absl::StrCat("certified TPM manufacturer '", m,
+                              "' (EK certificate) is not in [",
                               absl::StrJoin(allowed, ", "), "]"));
   }
 }
 
 void CheckPinnedEk(const Policy& policy, const PolicyInput& in,
                    RuleReasons& reasons) {
-  if (policy.pinned_eks().empty() || in.vm_uuid.empty()) return;
-  auto it = policy.pinned_eks().find(absl::AsciiStrToLower(in.vm_uuid));
-  if (it == policy.pinned_eks().end()) return;
-  std::string got = absl::AsciiStrToLower(in.ek_fingerprint);
-  if (got != it->second) {
+  if (policy.pinned_eks().empty()) return;
+  const std::string vm = absl::AsciiStrToLower(in.reported.vm_uuid);
+  const std::string got = absl::AsciiStrToLower(in.ek_fingerprint);
+  // The VM UUID is the guest's claim, the EK is proven: judge both ways,
+  // so a pinned EK cannot escape its pin by claiming another UUID.
+  auto it = vm.empty() ? policy.pinned_eks().end()
+                       : policy.pinned_eks().find(vm);
+  if (it != policy.pinned_eks().end() && got != it->second) {
     reasons.Fail(v1::POLICY_EK_PINNED, "pinnedEks",
                  absl::StrCat("VM ", it->first, " presents EK ",
                               got.empty() ? "(none)" : got, ", pinned EK is ",
                               it->second));
+  }
+  if (got.empty()) return;
+  for (const auto& [pinned_vm, pinned_ek] : policy.pinned_eks()) {
+    if (pinned_ek == got && pinned_vm != vm) {
+      reasons.Fail(v1::POLICY_EK_PINNED, "pinnedEks",
+                   absl::StrCat("EK ", got, " is pinned to VM ", pinned_vm,
+                                " and presents itself as VM ",
+                                vm.empty() ? "(none)" : vm));
+    }
   }
 }
 

@@ -44,17 +44,24 @@ const std::vector<PolicyRule>& PolicyRules();
 
 // --- Rules on the TPM and the evidence (policy_rules.cc) ---------------
 
-// tpmFamily: the TPM reports this family (POLICY_TPM_FAMILY). Skipped
-// without TPM facts.
+// Every rule below reads PolicyInput's verified part only, unless its
+// comment says it judges what the guest reports.
+//
+// tpmFamily: the verified quote shows this family ("2.0")
+// (POLICY_TPM_FAMILY); fails without a verified quote.
 void CheckTpmFamily(const Policy&, const PolicyInput&, RuleReasons&);
-// allowedTpmModels: "MANUFACTURER:VENDOR" or "MANUFACTURER" matches
-// (POLICY_TPM_MODEL). Skipped without TPM facts.
+// allowedTpmModels: "MANUFACTURER:MODEL" or "MANUFACTURER" of the verified
+// EK certificate's TPM SAN matches (POLICY_TPM_MODEL); fails without a
+// verified EK certificate.
 void CheckTpmModel(const Policy&, const PolicyInput&, RuleReasons&);
-// allowedTpmManufacturers: TpmFacts.manufacturer (trimmed) is listed
-// (POLICY_TPM_MANUFACTURER). Fails without TPM facts.
+// allowedTpmManufacturers: the verified EK certificate's manufacturer
+// (VerifiedTpm.manufacturer) is listed (POLICY_TPM_MANUFACTURER); fails
+// without a verified EK certificate.
 void CheckTpmManufacturer(const Policy&, const PolicyInput&, RuleReasons&);
-// pinnedEks: if the agent's VM UUID is pinned, its EK fingerprint equals
-// the pinned one (POLICY_EK_PINNED). VM UUIDs not listed pass.
+// pinnedEks: if the VM UUID the guest reports is pinned, the proven EK
+// fingerprint equals the pinned one; and a proven EK that is pinned to a
+// VM UUID presents that UUID (POLICY_EK_PINNED). Unpinned UUIDs and EKs
+// pass.
 void CheckPinnedEk(const Policy&, const PolicyInput&, RuleReasons&);
 // freshness.maxEvidenceAgeSeconds: evidence_age <= the limit
 // (POLICY_EVIDENCE_AGE); an unknown (infinite) age fails.

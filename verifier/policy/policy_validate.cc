@@ -6,12 +6,14 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "common/tpm_alg.h"
+#include "common/tpm_vendor.h"
 #include "verifier/policy/firmware_version.h"
 #include "verifier/policy/policy.h"
 #include "verifier/policy/policy_names.h"
@@ -100,10 +102,24 @@ absl::Status ValidateBanks(const Policy& p, const std::string& source) {
   return absl::OkStatus();
 }
 
+// "id:" and 8 hex digits, the TCG vendor ID as EK certificates carry it.
+bool IsVendorId(const std::string& m) {
+  if (m.size() != 11 || !absl::StartsWithIgnoreCase(m, "id:")) return false;
+  for (char c : m.substr(3)) {
+    if (!absl::ascii_isxdigit(c)) return false;
+  }
+  return true;
+}
+
 absl::Status ValidateManufacturers(Policy* p, const std::string& source) {
   for (int i = 0; i < p->allowed_tpm_manufacturers_size(); ++i) {
     std::string* m = p->mutable_allowed_tpm_manufacturers(i);
     absl::StripAsciiWhitespace(m);
+    if (IsVendorId(*m)) {
+      // The form the verifier gives a certified manufacturer.
+      *m = TpmManufacturerCode(*m);
+      continue;
+    }
     bool printable = !m->empty() && m->size() <= 4;
     for (char c : *m) {
       if (c <= ' ' || c > '~') printable = false;
@@ -112,8 +128,10 @@ absl::Status ValidateManufacturers(Policy* p, const std::string& source) {
       return FieldError(
           source, absl::StrCat("allowedTpmManufacturers[", i, "]"),
           absl::StrCat("'", *m,
-                       "' is not a TPM manufacturer code (1-4 printable "
-                       "ASCII characters, e.g. \"IBM\", \"MSFT\")"));
+                       "' is not a TPM manufacturer (1-4 printable ASCII "
+                       "characters, e.g. \"IFX\", \"MSFT\", or a TCG "
+                       "vendor ID \"id:XXXXXXXX\" as in the EK "
+                       "certificate)"));
     }
   }
   return absl::OkStatus();

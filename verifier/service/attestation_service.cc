@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "common/tpm_alg.h"
 #include "common/tpm_public.h"
+#include "common/tpm_vendor.h"
 #include "verifier/ek/ek_certificate.h"
 #include "verifier/policy/boot_evidence.h"
 #include "verifier/quote/quote_verifier.h"
@@ -198,12 +199,22 @@ absl::Status AttestationSession::HandleHello(
     opts.platforms.assign(policy_->trust_platforms().begin(),
                           policy_->trust_platforms().end());
     opts.require_eku = policy_->require_ek_eku();
+    opts.legacy_roots.insert(policy_->legacy_ek_roots().begin(),
+                             policy_->legacy_ek_roots().end());
     std::vector<std::string> chain(hello.ek().chain_certificates().begin(),
                                    hello.ek().chain_certificates().end());
     auto verified = VerifyEkCertificate(
         service_->trust_, opts, hello.ek().certificate(), chain, ek_public_);
     if (!verified.ok()) {
       return WithContext(verified.status(), "EK certificate");
+    }
+    ek_cert_ = *std::move(verified);
+    for (const std::string& weak : ek_cert_->weak_algorithms) {
+      Reason r;
+      r.set_code(vtpm_attest::v1::EK_CERT_WEAK_ALGORITHM);
+      r.set_message(absl::StrCat("accepted because policy ", policy_->name(),
+                                 " lists the root in legacyEkRoots: ", weak));
+      findings_.push_back(std::move(r));
     }
   }
 
@@ -445,10 +456,20 @@ absl::Status AttestationSession::HandleQuote(
   clock_ = clock;
 
   PolicyInput input;
-  input.tpm = &hello_.tpm();
+  if (ek_cert_.has_value()) {
+    input.tpm.manufacturer = TpmManufacturerCode(ek_cert_->san.manufacturer);
+    input.tpm.model = ek_cert_->san.model;
+    input.tpm.version = ek_cert_->san.version;
+    input.tpm.certified = true;
+  }
+  input.tpm.family = "2.0";
+  input.tpm.firmware_version = verified->firmware_version;
   input.pcrs = &verified->pcrs;
-  input.vm_uuid = hello_.host().vm_uuid();
   input.ek_fingerprint = ek_fingerprint_;
+  input.reported.vm_uuid = hello_.host().vm_uuid();
+  input.reported.hostname = hello_.host().hostname();
+  input.reported.tpm_interface = hello_.tpm().interface();
+  input.reported.tpm = &hello_.tpm();
   input.evidence_age = absl::Now() - nonce_issued_at_;
 
   // The event log: replayed against the quoted PCRs, then only the events
@@ -503,6 +524,7 @@ void AttestationSession::EmitVerdict(
   v.mutable_identity()->set_ek_fingerprint(ek_fingerprint_);
   v.mutable_identity()->set_hostname(hello_.host().hostname());
   for (auto& r : reasons) *v.add_reasons() = std::move(r);
+  for (const auto& f : findings_) *v.add_findings() = f;
   if (boot_state != nullptr) *v.mutable_boot_state() = *boot_state;
   if (evidence != nullptr) *v.mutable_evidence() = *evidence;
   if (policy_ != nullptr) v.set_policy(policy_->name());

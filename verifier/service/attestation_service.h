@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "verifier/ek/ek_certificate.h"
 #include "verifier/ek/trust_store.h"
 #include "verifier/policy/policy.h"
 #include "verifier/quote/nonce_store.h"
@@ -198,6 +199,9 @@ class AttestationSession {
   const Policy* policy_ = nullptr;
   std::string ek_fingerprint_;
   TPMT_PUBLIC ek_public_ = {};
+  std::optional<VerifiedEkCert> ek_cert_;
+  // Accepted only because the policy opts in; on every verdict.
+  std::vector<vtpm_attest::v1::Reason> findings_;
   TPMT_PUBLIC ak_public_ = {};
   std::shared_ptr<const PreparedAk> prepared_ak_;
   std::string expected_secret_;
