@@ -2,10 +2,12 @@
 // per-test swtpm-localca CAs, with trust store directories written by the
 // test. Every rejecting check has a case here with its ReasonCode; the
 // certificates for the date, profile and signature cases are the real
-// swtpm certificate re-issued (or damaged) with OpenSSL.
+// swtpm certificate re-issued (or damaged) with OpenSSL. The weak-algorithm
+// cases are in ek_weak_algorithm_test.cc.
 #include "verifier/ek/ek_certificate.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -13,6 +15,7 @@
 #include <ctime>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/reason.h"
@@ -24,6 +27,7 @@ namespace vtpm::verifier {
 namespace {
 
 namespace ekt = ::vtpm::verifier::testing;
+using ekt::HasReason;
 using ::vtpm::testing::RunCommand;
 using ::vtpm::testing::RunOrError;
 using ::vtpm::testing::WriteFile;
@@ -31,21 +35,6 @@ using ::vtpm_attest::v1::ReasonCode;
 using ::vtpm_attest::v1::ReasonCode_Name;
 
 constexpr time_t kDay = 24 * 60 * 60;
-
-::testing::AssertionResult HasReason(const absl::StatusOr<VerifiedEkCert>& r,
-                                     ReasonCode code) {
-  if (r.ok()) {
-    return ::testing::AssertionFailure()
-           << "verified (platform " << r->platform << "), expected "
-           << ReasonCode_Name(code);
-  }
-  if (ReasonOf(r.status()) != code) {
-    return ::testing::AssertionFailure()
-           << "got " << ReasonCode_Name(ReasonOf(r.status())) << " ("
-           << r.status() << "), expected " << ReasonCode_Name(code);
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // SHA-256 of the certificate's SubjectPublicKeyInfo, computed by openssl(1).
 std::string OpensslFingerprint(const std::string& der_path) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/reason.h"
 #include "common/tpm_public.h"
 #include "tests/harness/process.h"
 #include "tests/harness/swtpm.h"
@@ -259,6 +260,47 @@ absl::StatusOr<std::string> WritePem(absl::string_view der,
   std::string path = NewScratchDir() + "/" + name;
   RETURN_IF_ERROR(WriteFile(path, std::string(data, len)));
   return path;
+}
+
+absl::StatusOr<Hierarchy> MakeHierarchy(const HierarchySpec& spec,
+                                        const std::string& ek_cert_der) {
+  using ::vtpm::testing::MakeTestCaCertificate;
+  using ::vtpm::testing::MakeTestKey;
+  Hierarchy h;
+  ASSIGN_OR_RETURN(EvpPkeyPtr root_key, MakeTestKey(spec.root_key));
+  ASSIGN_OR_RETURN(h.root,
+                   MakeTestCaCertificate(spec.root_name, std::move(root_key),
+                                         nullptr, spec.root_self_signature));
+  ASSIGN_OR_RETURN(EvpPkeyPtr inter_key, MakeTestKey(spec.intermediate_key));
+  ASSIGN_OR_RETURN(
+      h.intermediate,
+      MakeTestCaCertificate(spec.intermediate_name, std::move(inter_key),
+                            &h.root, spec.intermediate_signature));
+  ASSIGN_OR_RETURN(h.ek_cert_der,
+                   vtpm::testing::ReissueCertificateUnder(
+                       ek_cert_der, h.intermediate, spec.ek_signature));
+  ASSIGN_OR_RETURN(h.root_pem_path, WritePem(h.root.der, "root.pem"));
+  ASSIGN_OR_RETURN(h.intermediate_pem_path,
+                   WritePem(h.intermediate.der, "intermediate.pem"));
+  h.root_sha256 = vtpm::testing::CertificateDerSha256(h.root.der);
+  return h;
+}
+
+::testing::AssertionResult HasReason(const absl::StatusOr<VerifiedEkCert>& r,
+                                     vtpm_attest::v1::ReasonCode code) {
+  if (r.ok()) {
+    return ::testing::AssertionFailure()
+           << "verified (platform " << r->platform << "), expected "
+           << vtpm_attest::v1::ReasonCode_Name(code);
+  }
+  if (::vtpm::ReasonOf(r.status()) != code) {
+    return ::testing::AssertionFailure()
+           << "got "
+           << vtpm_attest::v1::ReasonCode_Name(::vtpm::ReasonOf(r.status()))
+           << " (" << r.status() << "), expected "
+           << vtpm_attest::v1::ReasonCode_Name(code);
+  }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace vtpm::verifier::testing

@@ -7,6 +7,7 @@
 #ifndef VTPM_TESTS_VERIFIER_EK_EK_FIXTURE_H_
 #define VTPM_TESTS_VERIFIER_EK_EK_FIXTURE_H_
 
+#include <gtest/gtest.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include <functional>
@@ -17,7 +18,10 @@
 #include "absl/status/statusor.h"
 #include "common/ossl.h"
 #include "common/status_macros.h"
+#include "tests/harness/pki.h"
+#include "verifier/ek/ek_certificate.h"
 #include "verifier/ek/trust_store.h"
+#include "vtpm_attest/v1/attest.pb.h"
 
 namespace vtpm::verifier::testing {
 
@@ -72,6 +76,37 @@ void SetExtension(X509* cert, int nid, const char* value);
 // Writes DER as PEM to a new file in the scratch directory; returns path.
 absl::StatusOr<std::string> WritePem(absl::string_view der,
                                      const std::string& name);
+
+// A CA hierarchy made in memory with chosen keys and signature algorithms:
+// a root, an intermediate issued by it, and an EK certificate re-issued
+// under the intermediate (same subject, key, SAN and other extensions).
+struct HierarchySpec {
+  std::string root_name = "weak-test-root";
+  std::string root_key = "rsa:2048";  // vtpm::testing::MakeTestKey spec
+  vtpm::testing::SignSpec root_self_signature;
+  std::string intermediate_name = "weak-test-intermediate";
+  std::string intermediate_key = "rsa:2048";
+  vtpm::testing::SignSpec intermediate_signature;  // by the root
+  vtpm::testing::SignSpec ek_signature;            // by the intermediate
+};
+
+struct Hierarchy {
+  vtpm::testing::TestCertificate root;
+  vtpm::testing::TestCertificate intermediate;
+  std::string ek_cert_der;
+  std::string root_pem_path;          // in the scratch directory
+  std::string intermediate_pem_path;  // in the scratch directory
+  std::string root_sha256;            // lower-case hex of the root's DER
+};
+
+// Makes the hierarchy of `spec` re-issuing `ek_cert_der`.
+absl::StatusOr<Hierarchy> MakeHierarchy(const HierarchySpec& spec,
+                                        const std::string& ek_cert_der);
+
+// Success when `r` failed with `code` (ReasonOf); otherwise says what
+// happened instead.
+::testing::AssertionResult HasReason(const absl::StatusOr<VerifiedEkCert>& r,
+                                     vtpm_attest::v1::ReasonCode code);
 
 }  // namespace vtpm::verifier::testing
 

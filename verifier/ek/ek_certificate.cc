@@ -93,9 +93,10 @@ absl::StatusOr<VerifiedEkCert> VerifyEkCertificate(
   ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(cert_der, "EK certificate"));
   ASSIGN_OR_RETURN(X509StackPtr chain, ParseChain(untrusted_chain_der));
   RETURN_IF_ERROR(CheckEkPublicArea(ek));
-  ASSIGN_OR_RETURN(VerifiedChain path,
-                   VerifyEkChain(store, options.platforms, cert.get(),
-                                 chain.get(), options.now));
+  ASSIGN_OR_RETURN(
+      VerifiedChain path,
+      VerifyEkChain(store, options.platforms, cert.get(), chain.get(),
+                    options.now, options.legacy_roots));
   ASSIGN_OR_RETURN(TpmSan san, CheckEkProfile(cert.get(), options.require_eku));
   RETURN_IF_ERROR(CheckKeyBinding(cert.get(), ek));
   auto fingerprint = PublicKeyFingerprint(X509_get0_pubkey(cert.get()));
@@ -108,6 +109,7 @@ absl::StatusOr<VerifiedEkCert> VerifyEkCertificate(
   out.subject = NameToString(X509_get_subject_name(cert.get()));
   out.issuer = NameToString(X509_get_issuer_name(cert.get()));
   out.san = std::move(san);
+  out.weak_algorithms = std::move(path.weak_algorithms);
   return out;
 }
 

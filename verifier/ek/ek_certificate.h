@@ -34,9 +34,10 @@ struct EkCertOptions {
   std::optional<time_t> now;
   // SHA-256 (lower-case hex, of the DER) of trust anchors whose paths may
   // carry SHA-1 signatures or RSA keys of 1024-2047 bits (Policy
-  // legacy_ek_roots). Every such use is listed in
-  // VerifiedEkCert::weak_algorithms. MD5 and smaller keys are never
-  // accepted.
+  // legacy_ek_roots): `openssl x509 -noout -fingerprint -sha256` without
+  // the colons (CertificateSha256 in ek_chain.h); compared ignoring case.
+  // Every such use is listed in VerifiedEkCert::weak_algorithms. MD2, MD4,
+  // MD5, RSA < 1024 and EC < 256 bits are never accepted.
   std::set<std::string> legacy_roots;
 };
 
@@ -69,8 +70,18 @@ struct VerifiedEkCert {
 //     sign, RSA >= 2048 or NIST ECC.
 //  3. Certification path (EK_CERT_WRONG_CA, EK_CERT_UNKNOWN_ISSUER,
 //     EK_CERT_UNTRUSTED_ROOT, EK_CERT_EXPIRED, EK_CERT_NOT_YET_VALID,
-//     EK_CERT_BAD_SIGNATURE): see VerifyEkChain (ek_chain.h), over
-//     `options.platforms` at `options.now`.
+//     EK_CERT_BAD_SIGNATURE, EK_CERT_WEAK_ALGORITHM): see VerifyEkChain
+//     (ek_chain.h), over `options.platforms` at `options.now`. Every
+//     certificate on the path, anchor included, is held to the algorithm
+//     standard of ek_algorithms.h: signatures (all but the anchor's
+//     self-signature) SHA-256/384/512 with RSA PKCS#1 v1.5, RSASSA-PSS or
+//     ECDSA; keys RSA >= 2048 bits or EC >= 256 bits on a NIST/Brainpool
+//     named curve. A path ending at an anchor listed in
+//     `options.legacy_roots` may also carry SHA-1 signatures and RSA keys of
+//     1024-2047 bits, each listed in VerifiedEkCert::weak_algorithms; MD2,
+//     MD4, MD5, unknown or unsupported algorithms, RSA < 1024 and EC < 256
+//     bits are never accepted (EK_CERT_WEAK_ALGORITHM, naming the
+//     certificate and the algorithm or key size).
 //  4. TCG EK profile (EK_CERT_PROFILE): see CheckEkProfile (ek_profile.h):
 //     EKU, keyUsage, not a CA, SAN with the TPM manufacturer/model/version.
 //  5. Key binding (EK_KEY_MISMATCH): the certificate's public key is the

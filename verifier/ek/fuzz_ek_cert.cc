@@ -4,9 +4,12 @@
 //
 // Each input is tried three ways: as the EK certificate; as an untrusted
 // chain certificate under a fixed leaf whose issuer is not in the store
-// (so path building has to look at it); and, when it parses as X.509, with
-// CheckEkProfile directly (the SAN/EKU/keyUsage parsing is otherwise only
-// reached by certificates the trust store's CA signed).
+// (so path building has to look at it, after ordering the chain by
+// CertificateStrength); and, when it parses as X.509, with CheckEkProfile
+// and FindWeakAlgorithms directly (the SAN/EKU/keyUsage parsing and the
+// judging of a path's signature algorithms and keys, RSASSA-PSS parameters
+// included, are otherwise only reached by certificates the trust store's CA
+// signed).
 //
 // Run: mkdir corpus; copy swtpm EK certificates (DER) into it as seeds, then
 //   fuzz_ek_cert -max_total_time=20 -max_len=4096 corpus
@@ -20,6 +23,7 @@
 #include <cstring>
 
 #include "common/ossl.h"
+#include "verifier/ek/ek_algorithms.h"
 #include "verifier/ek/ek_certificate.h"
 #include "verifier/ek/ek_profile.h"
 #include "verifier/ek/trust_store.h"
@@ -112,6 +116,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto cert = vtpm::ParseDerCertificate(input);
   if (cert.ok()) {
     (void)vtpm::verifier::CheckEkProfile(cert->get(), /*require_eku=*/true);
+    // A path of the input alone (as an EK certificate), then of the input
+    // twice (also as the anchor).
+    vtpm::X509StackPtr path(sk_X509_new_null());
+    for (int i = 0; path && i < 2 && X509_up_ref(cert->get()) == 1; ++i) {
+      if (sk_X509_push(path.get(), cert->get()) <= 0) {
+        X509_free(cert->get());
+        break;
+      }
+      (void)vtpm::verifier::FindWeakAlgorithms(path.get());
+    }
   }
   ERR_clear_error();
   return 0;
