@@ -13,3 +13,14 @@ vtpm_add_test(NAME metrics_test
 vtpm_add_test(NAME metrics_store_test
   SOURCES metrics/instrumented_store_test.cc
   LIBS vtpm_verifier_metrics vtpm_verifier_store vtpm_test_scrape)
+
+# Attacks on the HTTP endpoint over real loopback TCP (slow_client.h);
+# also used by tests/adversarial_ops.cmake.
+add_library(vtpm_test_slow_client STATIC metrics/slow_client.cc)
+target_include_directories(vtpm_test_slow_client PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(vtpm_test_slow_client PUBLIC absl::status
+  absl::statusor absl::strings absl::time Threads::Threads)
+
+vtpm_add_test(NAME metrics_http_limits_test
+  SOURCES metrics/http_limits_test.cc
+  LIBS vtpm_verifier_metrics vtpm_test_slow_client)

@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "common/text_escape.h"
 #include "verifier/cli/admin_format.h"
 #include "verifier/cli/subcommand.h"
 
@@ -207,7 +208,7 @@ int ParseCommandLine(const char* command, const char* usage, int argc,
 int ReportRpcError(const char* command, const grpc::Status& status) {
   std::fprintf(stderr, "vtpm-attest %s: %s: %s\n", command,
                GrpcCodeName(status.error_code()),
-               status.error_message().c_str());
+               EscapeForTerminal(status.error_message()).c_str());
   switch (status.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
     case grpc::StatusCode::INVALID_ARGUMENT:
@@ -220,7 +221,7 @@ int ReportRpcError(const char* command, const grpc::Status& status) {
 
 int ReportError(const char* command, const absl::Status& status) {
   std::fprintf(stderr, "vtpm-attest %s: %s\n", command,
-               std::string(status.message()).c_str());
+               EscapeForTerminal(status.message()).c_str());
   return kExitUsage;
 }
 

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/proto_json.h"
+#include "common/text_escape.h"
+#include "verifier/cli/json_writer.h"
 
 namespace vtpm::cli {
 
@@ -193,13 +196,28 @@ absl::StatusOr<v1::IdentitySelector> MakeSelector(const std::string& vm_uuid,
   return s;
 }
 
+std::string ShownOrDash(absl::string_view s) {
+  return s.empty() ? "-" : EscapeForTerminal(s);
+}
+
 std::string ReasonsText(const v1::Verdict& v) {
   std::vector<std::string> parts;
   for (const auto& r : v.reasons()) {
-    parts.push_back(
-        absl::StrCat(v1::ReasonCode_Name(r.code()), ": ", r.message()));
+    parts.push_back(absl::StrCat(v1::ReasonCode_Name(r.code()), ": ",
+                                 EscapeForTerminal(r.message())));
   }
   return absl::StrJoin(parts, "; ");
+}
+
+std::string LabelsText(
+    const google::protobuf::Map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> sorted(labels.begin(), labels.end());
+  std::vector<std::string> kv;
+  for (const auto& [k, v] : sorted) {
+    kv.push_back(absl::StrCat(EscapeForTerminal(k, ",="), "=",
+                              EscapeForTerminal(v, ",=")));
+  }
+  return absl::StrJoin(kv, ",");
 }
 
 bool PrintJson(const google::protobuf::Message& message, std::FILE* out) {
@@ -211,24 +229,40 @@ bool PrintJson(const google::protobuf::Message& message, std::FILE* out) {
                  std::string(json.status().message()).c_str());
     return false;
   }
-  std::fprintf(out, "%s\n", json->c_str());
+  std::fprintf(out, "%s\n", MakeJsonTerminalSafe(*json).c_str());
   return true;
 }
 
+namespace {
+
+// Terminal columns of an escaped cell, counted as code points.
+size_t Width(absl::string_view cell) {
+  size_t n = 0;
+  for (size_t i = 0; i < cell.size(); ++n) {
+    Utf8Char c = DecodeUtf8(cell.substr(i));
+    i += c.length == 0 ? 1 : c.length;
+  }
+  return n;
+}
+
+}  // namespace
+
 void Table::Print(std::FILE* out) const {
+  std::vector<std::vector<std::string>> rows = rows_;
   std::vector<size_t> width;
-  for (const auto& row : rows_) {
+  for (auto& row : rows) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
     for (size_t i = 0; i < row.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
+      if (!IsTerminalSafe(row[i])) row[i] = EscapeForTerminal(row[i]);
+      width[i] = std::max(width[i], Width(row[i]));
     }
   }
-  for (const auto& row : rows_) {
+  for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
       if (i + 1 < row.size()) {
-        line.append(width[i] - row[i].size() + 2, ' ');
+        line.append(width[i] - Width(row[i]) + 2, ' ');
       }
     }
     std::fprintf(out, "%s\n", line.c_str());

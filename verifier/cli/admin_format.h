@@ -1,5 +1,11 @@
 // Parsing and printing shared by the admin subcommands: results,
 // durations and times, selectors, aligned tables and JSON.
+//
+// Every string the verifier returns may carry text a guest chose
+// (hostnames, labels, reason messages quoting its event log), so text
+// output shows each such string through EscapeForTerminal
+// (common/text_escape.h) and JSON output escapes controls, bidi and
+// invisible format characters (MakeJsonTerminalSafe).
 #ifndef VTPM_VERIFIER_CLI_ADMIN_FORMAT_H_
 #define VTPM_VERIFIER_CLI_ADMIN_FORMAT_H_
 
@@ -11,7 +17,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/map.h"
 #include "google/protobuf/message.h"
 #include "vtpm_attest/v1/admin.pb.h"
 
@@ -45,16 +53,29 @@ absl::StatusOr<vtpm_attest::v1::IdentitySelector> MakeSelector(
     const std::string& vm_uuid, const std::string& ek_fingerprint,
     bool required);
 
-// "CODE: message; CODE: message" of a verdict's reasons ("" for none).
+// `s` escaped for the terminal (EscapeForTerminal); "-" when empty.
+std::string ShownOrDash(absl::string_view s);
+
+// "CODE: message; CODE: message" of a verdict's reasons ("" for none),
+// each message escaped for the terminal.
 std::string ReasonsText(const vtpm_attest::v1::Verdict& v);
 
+// "k=v,k=v" sorted by key, keys and values escaped for the terminal with
+// ',' and '=' escaped too ("\x2c", "\x3d"), so no label can pass for two.
+std::string LabelsText(
+    const google::protobuf::Map<std::string, std::string>& labels);
+
 // Prints `message` as one line of JSON (Protobuf JSON mapping, proto field
-// names, PCR maps flattened, see common/proto_json.h). False on failure
-// (after a message on stderr).
+// names, PCR maps flattened, see common/proto_json.h), made safe for a
+// terminal by MakeJsonTerminalSafe. False on failure (after a message on
+// stderr).
 bool PrintJson(const google::protobuf::Message& message,
                std::FILE* out = stdout);
 
-// Columns padded to their widest cell; the last column is not padded.
+// Columns padded to their widest cell (in code points); the last column is
+// not padded. Cells must already be escaped (EscapeForTerminal,
+// ShownOrDash); as a last resort a cell that is not terminal-safe is
+// escaped when printed.
 class Table {
  public:
   explicit Table(std::vector<std::string> header) {

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/hex.h"
+#include "common/text_escape.h"
 #include "verifier/cli/admin_client.h"
 #include "verifier/cli/admin_commands.h"
 #include "verifier/cli/admin_format.h"
@@ -29,13 +29,6 @@ constexpr char kUsage[] =
     "      its VM. --vm names the VM's identity that is not retired.\n\n"
     "Exit codes: 0 ok, 1 not found or bad request, 2 usage, connection or\n"
     "authentication error.\n";
-
-std::string Labels(const v1::IdentitySummary& s) {
-  std::vector<std::string> kv;
-  for (const auto& [k, v] : s.labels()) kv.push_back(absl::StrCat(k, "=", v));
-  std::sort(kv.begin(), kv.end());
-  return absl::StrJoin(kv, ",");
-}
 
 int RunList(int argc, char** argv) {
   AdminConnectionOptions conn;
@@ -92,13 +85,12 @@ int RunList(int argc, char** argv) {
   Table t({"VM UUID", "HOSTNAME", "STATUS", "ENROLLMENT", "POLICY",
            "LAST VERDICT", "NEXT DUE", "EK", "LABELS"});
   for (const auto& s : all.identities()) {
-    t.AddRow({s.vm_uuid().empty() ? "-" : s.vm_uuid(),
-              s.hostname().empty() ? "-" : s.hostname(), ResultName(s.status()),
-              EnrollmentName(s.enrollment()),
-              s.policy().empty() ? "-" : s.policy(),
-              FormatAgo(s.last_verdict_unix(), now),
+    t.AddRow({ShownOrDash(s.vm_uuid()), ShownOrDash(s.hostname()),
+              ResultName(s.status()), EnrollmentName(s.enrollment()),
+              ShownOrDash(s.policy()), FormatAgo(s.last_verdict_unix(), now),
               FormatAgo(s.next_due_unix(), now),
-              s.ek_fingerprint().substr(0, 16), Labels(s)});
+              EscapeForTerminal(s.ek_fingerprint().substr(0, 16)),
+              LabelsText(s.labels())});
   }
   t.Print();
   std::printf("%d identit%s\n", all.identities_size(),
@@ -108,20 +100,20 @@ int RunList(int argc, char** argv) {
 
 void PrintSummary(const v1::IdentitySummary& s, absl::Time now) {
   Table t({"FIELD", "VALUE"});
-  t.AddRow({"ek fingerprint", s.ek_fingerprint()});
-  t.AddRow({"vm uuid", s.vm_uuid()});
-  t.AddRow({"hostname", s.hostname()});
+  t.AddRow({"ek fingerprint", EscapeForTerminal(s.ek_fingerprint())});
+  t.AddRow({"vm uuid", EscapeForTerminal(s.vm_uuid())});
+  t.AddRow({"hostname", EscapeForTerminal(s.hostname())});
   t.AddRow({"status", ResultName(s.status())});
   t.AddRow({"enrollment", EnrollmentName(s.enrollment())});
-  t.AddRow({"policy", s.policy()});
-  t.AddRow({"labels", Labels(s)});
+  t.AddRow({"policy", EscapeForTerminal(s.policy())});
+  t.AddRow({"labels", LabelsText(s.labels())});
   t.AddRow({"first seen", FormatTime(s.first_seen_unix())});
   t.AddRow(
       {"last seen", absl::StrCat(FormatTime(s.last_seen_unix()), " (",
                                  FormatAgo(s.last_seen_unix(), now), ")")});
   t.AddRow({"last verdict", FormatTime(s.last_verdict_unix())});
   t.AddRow({"next due", FormatTime(s.next_due_unix())});
-  t.AddRow({"ak name", s.ak_name().empty() ? "-" : s.ak_name()});
+  t.AddRow({"ak name", ShownOrDash(s.ak_name())});
   t.AddRow({"tpm clock",
             absl::StrCat("clock ", s.clock(), ", resets ", s.reset_count(),
                          ", restarts ", s.restart_count())});
@@ -161,7 +153,7 @@ int RunShow(int argc, char** argv) {
   Table t({"TIME", "RESULT", "POLICY", "REPLICA", "REASONS"});
   for (const auto& v : d.recent_verdicts()) {
     t.AddRow({FormatTime(v.verified_at_unix()), ResultName(v.result()),
-              v.policy(), v.replica().empty() ? "-" : v.replica(),
+              EscapeForTerminal(v.policy()), ShownOrDash(v.replica()),
               ReasonsText(v)});
   }
   t.Print();
@@ -169,8 +161,9 @@ int RunShow(int argc, char** argv) {
     std::printf("\nother identities of this VM:\n");
     Table o({"EK", "ENROLLMENT", "STATUS", "LAST SEEN"});
     for (const auto& s : d.same_vm()) {
-      o.AddRow({s.ek_fingerprint(), EnrollmentName(s.enrollment()),
-                ResultName(s.status()), FormatTime(s.last_seen_unix())});
+      o.AddRow({EscapeForTerminal(s.ek_fingerprint()),
+                EnrollmentName(s.enrollment()), ResultName(s.status()),
+                FormatTime(s.last_seen_unix())});
     }
     o.Print();
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/text_escape.h"
 #include "verifier/cli/admin_client.h"
 #include "verifier/cli/admin_commands.h"
 #include "verifier/cli/admin_format.h"
@@ -80,9 +81,9 @@ int RunHistory(int argc, char** argv) {
   Table t({"TIME", "VM UUID", "RESULT", "POLICY", "REPLICA", "REASONS"});
   for (const auto& v : resp.verdicts()) {
     t.AddRow({FormatTime(v.verified_at_unix()),
-              v.identity().vm_uuid().empty() ? "-" : v.identity().vm_uuid(),
-              ResultName(v.result()), v.policy().empty() ? "-" : v.policy(),
-              v.replica().empty() ? "-" : v.replica(), ReasonsText(v)});
+              ShownOrDash(v.identity().vm_uuid()), ResultName(v.result()),
+              ShownOrDash(v.policy()), ShownOrDash(v.replica()),
+              ReasonsText(v)});
   }
   t.Print();
   return kExitOk;
@@ -110,8 +111,9 @@ int RunAudit(int argc, char** argv) {
   if (json) return PrintJson(resp) ? kExitOk : kExitUsage;
   Table t({"TIME", "ACTOR", "ACTION", "TARGET", "DETAIL"});
   for (const auto& e : resp.entries()) {
-    t.AddRow({FormatTime(e.at_unix()), e.actor(), e.action(),
-              e.target().empty() ? "-" : e.target(), e.detail()});
+    t.AddRow({FormatTime(e.at_unix()), EscapeForTerminal(e.actor()),
+              EscapeForTerminal(e.action()), ShownOrDash(e.target()),
+              EscapeForTerminal(e.detail())});
   }
   t.Print();
   return kExitOk;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common/text_escape.h"
 #include "verifier/cli/admin_client.h"
 #include "verifier/cli/admin_commands.h"
 #include "verifier/cli/admin_format.h"
@@ -78,7 +79,7 @@ int RunAction(Action action, const char* name, const char* usage, int argc,
   }
   if (!st.ok()) return ReportRpcError(name, st);
   if (json) return PrintJson(resp) ? kExitOk : kExitUsage;
-  std::printf("%s\n", resp.message().c_str());
+  std::printf("%s\n", EscapeForTerminal(resp.message()).c_str());
   return kExitOk;
 }
 

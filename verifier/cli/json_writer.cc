@@ -2,13 +2,40 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/text_escape.h"
 
 namespace vtpm::cli {
 
+namespace {
+
+void AppendU16(uint32_t unit, std::string* out) {
+  absl::StrAppendFormat(out, "\\u%04x", unit);
+}
+
+// `c` as one "\uXXXX" escape, or two (a surrogate pair) above U+FFFF.
+void AppendCodePointEscape(char32_t c, std::string* out) {
+  if (c < 0x10000) {
+    AppendU16(c, out);
+    return;
+  }
+  uint32_t v = static_cast<uint32_t>(c) - 0x10000;
+  AppendU16(0xD800 + (v >> 10), out);
+  AppendU16(0xDC00 + (v & 0x3FF), out);
+}
+
+}  // namespace
+
 std::string JsonQuote(absl::string_view s) {
   std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
+  size_t i = 0;
+  while (i < s.size()) {
+    Utf8Char ch = DecodeUtf8(s.substr(i));
+    if (ch.length == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    switch (ch.code_point) {
       case '"':
         out += "\\\"";
         break;
@@ -25,14 +52,55 @@ std::string JsonQuote(absl::string_view s) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
+        if (IsTerminalUnsafe(ch.code_point)) {
+          AppendCodePointEscape(ch.code_point, &out);
         } else {
-          out += c;
+          out.append(s.data() + i, ch.length);
         }
     }
+    i += ch.length;
   }
   out += '"';
+  return out;
+}
+
+std::string MakeJsonTerminalSafe(absl::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  bool in_string = false;
+  size_t i = 0;
+  while (i < json.size()) {
+    const char b = json[i];
+    if (!in_string) {
+      if (b == '"') in_string = true;
+      out.push_back(b);
+      ++i;
+      continue;
+    }
+    if (b == '\\' && i + 1 < json.size()) {  // an escape: keep both bytes
+      out.append(json.data() + i, 2);
+      i += 2;
+      continue;
+    }
+    if (b == '"') {
+      in_string = false;
+      out.push_back(b);
+      ++i;
+      continue;
+    }
+    Utf8Char ch = DecodeUtf8(json.substr(i));
+    if (ch.length == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else {
+      if (IsTerminalUnsafe(ch.code_point)) {
+        AppendCodePointEscape(ch.code_point, &out);
+      } else {
+        out.append(json.data() + i, ch.length);
+      }
+      i += ch.length;
+    }
+  }
   return out;
 }
 

@@ -11,9 +11,20 @@
 
 namespace vtpm::cli {
 
-// `s` as a JSON string literal with quotes; control characters, '"' and
-// '\\' escaped, bytes >= 0x80 passed through (callers give UTF-8 or ASCII).
+// `s` (any bytes) as a JSON string literal with quotes, valid JSON and
+// safe to print on a terminal: '"' and '\\' escaped, "\n", "\r", "\t",
+// every other code point for which IsTerminalUnsafe holds (controls, C1,
+// bidi and invisible format characters; common/text_escape.h) as "\uXXXX"
+// (a surrogate pair above U+FFFF), and each byte that is not part of
+// well-formed UTF-8 as "\ufffd" (U+FFFD, JSON cannot carry raw bytes).
 std::string JsonQuote(absl::string_view s);
+
+// `json` (a JSON text, e.g. from the protobuf JSON printer) with every
+// character for which IsTerminalUnsafe holds inside its strings written as
+// "\uXXXX" escapes, and each byte of ill-formed UTF-8 inside them as
+// "\ufffd". The same JSON value, minus the ill-formed bytes; outside
+// strings nothing changes.
+std::string MakeJsonTerminalSafe(absl::string_view json);
 
 // Writes values in document order; inserts commas itself. Inside an
 // object, call Key() before each value. Misuse is not detected.

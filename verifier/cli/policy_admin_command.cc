@@ -1,6 +1,5 @@
 // `vtpm-attest policy list|apply|reload`: the fleet's policies through the
 // admin API (`policy learn|check` work offline, policy_command.cc).
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -8,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "absl/strings/str_join.h"
+#include "common/text_escape.h"
 #include "verifier/cli/admin_client.h"
 #include "verifier/cli/admin_commands.h"
 #include "verifier/cli/admin_format.h"
@@ -33,14 +32,11 @@ constexpr char kUsage[] =
 void PrintPolicies(const v1::ListPoliciesResponse& resp) {
   Table t({"NAME", "SOURCE", "UPDATED", "MATCH LABELS", "SHA256"});
   for (const auto& p : resp.policies()) {
-    std::vector<std::string> kv;
-    for (const auto& [k, v] : p.policy().match_labels()) {
-      kv.push_back(k + "=" + v);
-    }
-    std::sort(kv.begin(), kv.end());
-    t.AddRow({p.policy().name(), p.source(), FormatTime(p.updated_unix()),
-              kv.empty() ? "(any)" : absl::StrJoin(kv, ","),
-              p.sha256().substr(0, 16)});
+    const auto& match = p.policy().match_labels();
+    t.AddRow({EscapeForTerminal(p.policy().name()),
+              EscapeForTerminal(p.source()), FormatTime(p.updated_unix()),
+              match.empty() ? "(any)" : LabelsText(match),
+              EscapeForTerminal(p.sha256().substr(0, 16))});
   }
   t.Print();
 }
@@ -106,9 +102,9 @@ int RunApply(int argc, char** argv) {
   if (!st.ok()) return ReportRpcError("policy apply", st);
   if (json) return PrintJson(resp) ? kExitOk : kExitUsage;
   std::printf("policy %s %s (sha256 %s)\n",
-              resp.policy().policy().name().c_str(),
+              EscapeForTerminal(resp.policy().policy().name()).c_str(),
               dry_run ? "is valid (dry run, not stored)" : "applied",
-              resp.policy().sha256().c_str());
+              EscapeForTerminal(resp.policy().sha256()).c_str());
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/text_escape.h"
 #include "verifier/cli/admin_client.h"
 #include "verifier/cli/admin_commands.h"
 #include "verifier/cli/admin_format.h"
@@ -47,17 +48,22 @@ constexpr char kWaitUsage[] =
     "Exit codes: 0 PASS, 1 FAIL or ERROR, 2 timeout, usage, connection or\n"
     "authentication error.\n";
 
+// A value of a "key=value" field of a one-line format: escaped for the
+// terminal with spaces escaped too, so no value can pass for more fields.
+std::string FieldValue(absl::string_view s) {
+  return s.empty() ? "-" : EscapeForTerminal(s, " ");
+}
+
 void PrintLine(const v1::Verdict& v) {
   std::string reasons = ReasonsText(v);
-  std::printf(
-      "%s  %-5s  vm=%s host=%s policy=%s replica=%s ek=%s%s%s\n",
-      FormatTime(v.verified_at_unix()).c_str(), ResultName(v.result()).c_str(),
-      v.identity().vm_uuid().empty() ? "-" : v.identity().vm_uuid().c_str(),
-      v.identity().hostname().empty() ? "-" : v.identity().hostname().c_str(),
-      v.policy().empty() ? "-" : v.policy().c_str(),
-      v.replica().empty() ? "-" : v.replica().c_str(),
-      v.identity().ek_fingerprint().substr(0, 16).c_str(),
-      reasons.empty() ? "" : "  ", reasons.c_str());
+  std::printf("%s  %-5s  vm=%s host=%s policy=%s replica=%s ek=%s%s%s\n",
+              FormatTime(v.verified_at_unix()).c_str(),
+              ResultName(v.result()).c_str(),
+              FieldValue(v.identity().vm_uuid()).c_str(),
+              FieldValue(v.identity().hostname()).c_str(),
+              FieldValue(v.policy()).c_str(), FieldValue(v.replica()).c_str(),
+              FieldValue(v.identity().ek_fingerprint().substr(0, 16)).c_str(),
+              reasons.empty() ? "" : "  ", reasons.c_str());
   std::fflush(stdout);
 }
 
@@ -139,7 +145,8 @@ void WriteJunit(const WaitArgs& a, const JunitCase& c,
 
 // Reports the end of a wait without a verdict (timeout or error).
 int WaitError(const WaitArgs& a, absl::Time start, const std::string& what) {
-  std::fprintf(stderr, "vtpm-attest wait: %s\n", what.c_str());
+  std::fprintf(stderr, "vtpm-attest wait: %s\n",
+               EscapeForTerminal(what).c_str());
   JunitCase c;
   c.classname = "vtpm-attest";
   c.name = absl::StrCat("attestation ", a.vm);
@@ -157,12 +164,14 @@ int Decide(const WaitArgs& a, absl::Time start, const v1::Verdict& v) {
     if (!PrintJson(v)) return kExitUsage;
   } else {
     std::printf("%s  vm=%s policy=%s verified_at=%s verdict=%s replica=%s\n",
-                ResultName(v.result()).c_str(), a.vm.c_str(),
-                v.policy().c_str(), FormatTime(v.verified_at_unix()).c_str(),
-                v.verdict_id().c_str(), v.replica().c_str());
+                ResultName(v.result()).c_str(), FieldValue(a.vm).c_str(),
+                FieldValue(v.policy()).c_str(),
+                FormatTime(v.verified_at_unix()).c_str(),
+                FieldValue(v.verdict_id()).c_str(),
+                FieldValue(v.replica()).c_str());
     for (const auto& r : v.reasons()) {
       std::printf("  %s: %s\n", v1::ReasonCode_Name(r.code()).c_str(),
-                  r.message().c_str());
+                  EscapeForTerminal(r.message()).c_str());
     }
   }
   JunitCase c;

@@ -1,11 +1,14 @@
 // A minimal embedded HTTP/1.1 server (Boost.Beast, one I/O thread) for
 // operational endpoints such as /metrics and /healthz, and for test
 // receivers. Not a general web server: no TLS, bodies are buffered whole,
-// the handler runs on the I/O thread and must be quick.
+// the handler runs on the I/O thread and must be quick. Built to stay
+// answerable to every client while some clients misbehave: see the
+// deadlines and connection limits of HttpServerOptions.
 #ifndef VTPM_VERIFIER_METRICS_HTTP_SERVER_H_
 #define VTPM_VERIFIER_METRICS_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,13 +42,41 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// Limits that keep one client from holding the server. Connections are
+// accepted and served on the one I/O thread; a connection is closed (never
+// answered) when it breaks a limit below.
 struct HttpServerOptions {
   // Larger request bodies get 413 and the connection is closed.
   size_t max_body_bytes = 1 << 20;
-  // A connection idle (or slow to send a request) this long is closed.
+  // A larger request head (request line and header fields) closes the
+  // connection.
+  uint32_t max_header_bytes = 8 << 10;
+  // The whole request head must arrive within this long, counted from the
+  // accept for a connection's first request and from the first byte of the
+  // request on a kept-alive connection. The deadline is fixed when the
+  // request starts: bytes trickling in (one a second, say) do not move it.
+  absl::Duration header_timeout = absl::Seconds(5);
+  // The request body must arrive within this long after its head.
+  absl::Duration body_timeout = absl::Seconds(10);
+  // The client must take the whole response within this long.
+  absl::Duration write_timeout = absl::Seconds(10);
+  // A kept-alive connection waiting for its next request (no byte of it
+  // yet) is closed after this long.
   absl::Duration idle_timeout = absl::Seconds(30);
-  // Connections beyond this many are closed at once.
+  // At most this many connections at once (>= 1). When all are in use, a
+  // new connection takes the place of the connection that has waited
+  // longest for its client to send (the rest of) a request, head or body:
+  // idle, slow or stalled. When every connection is busy answering a
+  // request, the new one is closed at once.
   int max_connections = 64;
+  // At most this many connections at once from one client: one IPv4
+  // address, or one IPv6 /64 prefix (one host's usual allocation). A
+  // client at its limit makes room among its own connections only, the
+  // same way (its connection waiting longest for a request is closed; the
+  // new one is refused when all are busy answering), so it never takes
+  // other clients' places, while a probe sharing its address (every
+  // client, on a loopback listener) still gets in. 0: no per-client limit.
+  int max_connections_per_client = 8;
 };
 
 // "host:port" with host an IPv4 literal, "[IPv6 literal]" or "localhost"
@@ -58,7 +89,9 @@ class HttpServer {
  public:
   // Listens on `listen_address` (see ParseListenAddress; only that address,
   // never a wildcard unless given one) and serves every request with
-  // `handler` until Stop(). Unavailable when the address cannot be bound.
+  // `handler` until Stop(). Unavailable when the address cannot be bound;
+  // InvalidArgument for options out of range (a timeout that is not
+  // positive, max_connections < 1, max_connections_per_client < 0).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const std::string& listen_address, HttpHandler handler,
       const HttpServerOptions& options = {});
