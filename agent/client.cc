@@ -55,10 +55,10 @@ absl::StatusOr<vtpm_attest::v1::Verdict> RunStream(
   auto stub = vtpm_attest::v1::AgentService::NewStub(channel);
   auto stream = stub->Attest(ctx);
   ASSIGN_OR_RETURN(AgentMessage hello, attestor.MakeHello(mode));
-  if (!stream->Write(hello)) {
-    return FromGrpc(stream->Finish(),
-                    absl::StrCat("cannot reach verifier ", endpoint));
-  }
+  // A verifier that refuses the stream (this address is over its limits)
+  // answers with a verdict without reading the Hello: when the write
+  // fails, that verdict may still be there to read.
+  const bool sent = stream->Write(hello);
   std::optional<vtpm_attest::v1::Verdict> last;
   VerifierMessage in;
   while (stream->Read(&in)) {
@@ -74,6 +74,9 @@ absl::StatusOr<vtpm_attest::v1::Verdict> RunStream(
   stream->WritesDone();
   grpc::Status st = stream->Finish();
   if (last.has_value()) return *last;
+  if (!sent) {
+    return FromGrpc(st, absl::StrCat("cannot reach verifier ", endpoint));
+  }
   if (!st.ok()) return FromGrpc(st, absl::StrCat("verifier ", endpoint));
   return absl::UnavailableError(absl::StrCat(
       "verifier ", endpoint, " closed the stream without a verdict"));

@@ -88,6 +88,36 @@ int main(int argc, char** argv) {
       "seconds between quotes for daemon agents when the policy names none")(
       "nonce-ttl", po::value(&nonce_ttl)->default_value(120),
       "seconds a quote nonce stays valid")(
+      "max-unproven-streams-per-peer",
+      po::value(&cfg.service.peer_limits.max_unproven_streams_per_peer)
+          ->default_value(
+              cfg.service.peer_limits.max_unproven_streams_per_peer),
+      "streams from one address that have not yet proven a TPM (0: no "
+      "limit)")(
+      "max-unproven-streams",
+      po::value(&cfg.service.peer_limits.max_unproven_streams)
+          ->default_value(cfg.service.peer_limits.max_unproven_streams),
+      "streams from all peers that have not yet proven a TPM (0: no limit)")(
+      "streams-per-second-per-peer",
+      po::value(&cfg.service.peer_limits.streams_per_second_per_peer)
+          ->default_value(cfg.service.peer_limits.streams_per_second_per_peer),
+      "new streams per second from one address (IPv6: one /64), with "
+      "--stream-burst-per-peer; agents behind one NAT address share it (0: "
+      "no limit)")(
+      "stream-burst-per-peer",
+      po::value(&cfg.service.peer_limits.stream_burst_per_peer)
+          ->default_value(cfg.service.peer_limits.stream_burst_per_peer),
+      "burst of new streams one address may open at once")(
+      "audited-attempts-per-minute",
+      po::value(&cfg.service.peer_limits.audited_attempts_per_minute_per_peer)
+          ->default_value(
+              cfg.service.peer_limits.audited_attempts_per_minute_per_peer),
+      "unauthenticated attempts of one address written to the audit trail "
+      "per minute (all are counted in metrics)")(
+      "max-streams-per-connection",
+      po::value(&cfg.max_streams_per_connection)
+          ->default_value(cfg.max_streams_per_connection),
+      "concurrent streams on one HTTP/2 connection (0: gRPC's default)")(
       "port-file", po::value(&port_file),
       "write the port actually bound to this file once listening");
   po::variables_map vm;

@@ -19,8 +19,12 @@ target_link_libraries(vtpm_verifier_policy PUBLIC
 # The transport-free attestation service.
 add_library(vtpm_verifier_core STATIC
   service/hello_checks.cc
+  service/message_checks.cc
+  service/peer_limiter.cc
   service/prepared_ak_cache.cc
   service/attestation_service.cc
+  service/session_identity.cc
+  service/session_verdict.cc
   service/round_scheduler.cc
   service/stream_registry.cc
   service/housekeeper.cc

@@ -24,14 +24,16 @@ using vtpm_attest::v1::VerifierMessage;
 namespace v1 = vtpm_attest::v1;
 namespace fs = std::filesystem;
 
-#define EXPECT_VERDICT(run, result_code, ...)                                \
-  do {                                                                       \
-    ASSERT_TRUE((run).verdict.has_value())                                   \
-        << "no verdict; stream ended with " << (run).status.error_message(); \
-    EXPECT_EQ((run).verdict->result(), result_code)                          \
-        << (run).verdict->DebugString();                                     \
-    EXPECT_THAT(Codes(*(run).verdict), ElementsAre(__VA_ARGS__))             \
-        << (run).verdict->DebugString();                                     \
+#define EXPECT_VERDICT(run, result_code, ...)                        \
+  do {                                                               \
+    const RunResult& run_once_ = (run);                              \
+    ASSERT_TRUE(run_once_.verdict.has_value())                       \
+        << "no verdict; stream ended with "                          \
+        << run_once_.status.error_message();                         \
+    EXPECT_EQ(run_once_.verdict->result(), result_code)              \
+        << run_once_.verdict->DebugString();                         \
+    EXPECT_THAT(Codes(*run_once_.verdict), ElementsAre(__VA_ARGS__)) \
+        << run_once_.verdict->DebugString();                         \
   } while (0)
 
 TEST_F(E2eTest, EccAkWithRsaEkPasses) {
@@ -95,7 +97,8 @@ TEST_F(E2eTest, MissingIntermediateFails) {
   StartVerifier();
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
-  EXPECT_VERDICT(Run(*a), v1::RESULT_FAIL, v1::EK_CERT_UNKNOWN_ISSUER);
+  EXPECT_VERDICT(Run(*a), v1::RESULT_FAIL, v1::EK_CERT_UNKNOWN_ISSUER,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, EkCertFromAnotherCaFails) {
@@ -106,7 +109,8 @@ TEST_F(E2eTest, EkCertFromAnotherCaFails) {
   StartVerifier();
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
-  EXPECT_VERDICT(Run(*a), v1::RESULT_FAIL, v1::EK_CERT_WRONG_CA);
+  EXPECT_VERDICT(Run(*a), v1::RESULT_FAIL, v1::EK_CERT_WRONG_CA,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, ExpiredEkCertFails) {
@@ -119,7 +123,8 @@ TEST_F(E2eTest, ExpiredEkCertFails) {
   ASSERT_TRUE(expired.ok()) << expired.status();
   Tamper t;
   t.hello = [&](Hello* h) { h->mutable_ek()->set_certificate(*expired); };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::EK_CERT_EXPIRED);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::EK_CERT_EXPIRED,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, MissingEkCertFailsWhenPolicyRequiresOne) {
@@ -128,7 +133,8 @@ TEST_F(E2eTest, MissingEkCertFailsWhenPolicyRequiresOne) {
   ASSERT_NE(a, nullptr);
   Tamper t;
   t.hello = [](Hello* h) { h->mutable_ek()->clear_certificate(); };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::EK_CERT_MISSING);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::EK_CERT_MISSING,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, EkCertOfAnotherTpmFails) {
@@ -146,7 +152,8 @@ TEST_F(E2eTest, EkCertOfAnotherTpmFails) {
   ASSERT_NE(a, nullptr);
   Tamper t;
   t.hello = [&](Hello* h) { h->mutable_ek()->set_certificate(other_cert); };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::EK_KEY_MISMATCH);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::EK_KEY_MISMATCH,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, AkFromAnotherTpmFailsActivation) {
@@ -166,7 +173,8 @@ TEST_F(E2eTest, AkFromAnotherTpmFailsActivation) {
   ASSERT_NE(a, nullptr);
   Tamper t;
   t.hello = [&](Hello* h) { *h->mutable_ak() = foreign_ak; };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::ACTIVATION_FAILED);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::ACTIVATION_FAILED,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, WrongActivationSecretFails) {
@@ -181,7 +189,8 @@ TEST_F(E2eTest, WrongActivationSecretFails) {
       m->mutable_activation_answer()->set_secret(s);
     }
   };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::ACTIVATION_FAILED);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::ACTIVATION_FAILED,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, AkNameThatDoesNotMatchItsPublicAreaFails) {
@@ -194,7 +203,8 @@ TEST_F(E2eTest, AkNameThatDoesNotMatchItsPublicAreaFails) {
     n.back() ^= 1;
     h->mutable_ak()->set_name(n);
   };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::AK_NAME_MISMATCH);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::AK_NAME_MISMATCH,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, WrongNonceFails) {
@@ -227,7 +237,8 @@ TEST_F(E2eTest, ReplayedQuoteFails) {
   replay.to_verifier = [&](AgentMessage* m) {
     if (m->has_quote_response()) *m = recorded;
   };
-  EXPECT_VERDICT(Run(*a, replay), v1::RESULT_FAIL, v1::QUOTE_REPLAYED);
+  EXPECT_VERDICT(Run(*a, replay), v1::RESULT_FAIL, v1::QUOTE_REPLAYED,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, PcrExtendedAfterTheQuoteFails) {
@@ -337,7 +348,8 @@ TEST_F(E2eTest, OversizedFieldsFail) {
   big_cert.hello = [](Hello* h) {
     h->mutable_ek()->set_certificate(std::string(20000, '\x30'));
   };
-  EXPECT_VERDICT(Run(*a, big_cert), v1::RESULT_FAIL, v1::OVERSIZED_MESSAGE);
+  EXPECT_VERDICT(Run(*a, big_cert), v1::RESULT_FAIL, v1::OVERSIZED_MESSAGE,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, MessageOverTheTransportLimitIsRefusedAndServerSurvives) {
@@ -367,7 +379,8 @@ TEST_F(E2eTest, GarbageEkPublicIsMalformed) {
     std::string p = h->ek().public_area();
     h->mutable_ek()->set_public_area(p.substr(0, p.size() / 2));
   };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::MALFORMED_MESSAGE);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::MALFORMED_MESSAGE,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 TEST_F(E2eTest, OutOfOrderMessageIsAProtocolViolation) {
@@ -380,7 +393,8 @@ TEST_F(E2eTest, OutOfOrderMessageIsAProtocolViolation) {
       m->mutable_quote_response()->set_attest("x");
     }
   };
-  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::PROTOCOL_VIOLATION);
+  EXPECT_VERDICT(Run(*a, t), v1::RESULT_FAIL, v1::PROTOCOL_VIOLATION,
+                 v1::UNAUTHENTICATED_ATTEMPT);
 }
 
 }  // namespace

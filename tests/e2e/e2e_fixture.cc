@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -72,6 +73,8 @@ absl::StatusOr<E2eTest::VerifierBinary> E2eTest::StartVerifierBinary(
   v.log = dir_.Sub(name + ".log");
   std::string port_file = dir_.Sub(name + ".port");
   unlink(port_file.c_str());
+  const bool own_listen =
+      std::find(extra.begin(), extra.end(), "--listen") != extra.end();
   std::vector<std::string> argv = {BinaryPath("verifier/vtpm-attest-verifier"),
                                    "--config",
                                    "/dev/null",
@@ -89,6 +92,8 @@ absl::StatusOr<E2eTest::VerifierBinary> E2eTest::StartVerifierBinary(
                                    dir_.Sub("policies"),
                                    "--database",
                                    database};
+  // `extra` may name its own --listen address (e.g. "[::]:0").
+  if (own_listen) argv.erase(argv.begin() + 3, argv.begin() + 5);
   argv.insert(argv.end(), extra.begin(), extra.end());
   ASSIGN_OR_RETURN(v.pid, StartBackground(argv, v.log));
   for (int i = 0; i < 1000; ++i) {
@@ -143,35 +148,47 @@ std::unique_ptr<agent::Attestor> E2eTest::MakeAttestor(
 }
 
 RunResult E2eTest::Run(agent::Attestor& attestor, const Tamper& tamper) {
+  return RunOn(verifier_->port(), attestor, tamper,
+               vtpm_attest::v1::Hello::MODE_ONCE);
+}
+
+RunResult E2eTest::RunOn(
+    int port, agent::Attestor& attestor, const Tamper& tamper,
+    vtpm_attest::v1::Hello::Mode mode,
+    const std::function<void(const vtpm_attest::v1::VerifierMessage&)>&
+        between) {
   RunResult result;
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = *ReadFile(tls_.ca_cert);
-  auto channel =
-      grpc::CreateChannel("localhost:" + std::to_string(verifier_->port()),
-                          grpc::SslCredentials(ssl));
+  auto channel = grpc::CreateChannel("localhost:" + std::to_string(port),
+                                     grpc::SslCredentials(ssl));
   auto stub = vtpm_attest::v1::AgentService::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   auto stream = stub->Attest(&ctx);
-  auto hello = attestor.MakeHello(vtpm_attest::v1::Hello::MODE_ONCE);
+  auto hello = attestor.MakeHello(mode);
   EXPECT_TRUE(hello.ok()) << hello.status();
   if (!hello.ok()) return result;
   if (tamper.hello) tamper.hello(hello->mutable_hello());
-  if (stream->Write(*hello)) {
-    vtpm_attest::v1::VerifierMessage in;
-    while (stream->Read(&in)) {
-      if (in.has_verdict()) {
-        result.verdict = in.verdict();
-        break;
-      }
-      if (tamper.to_agent) tamper.to_agent(&in);
-      auto reply = attestor.Handle(in);
-      if (!reply.has_value()) continue;
-      if (tamper.to_verifier) tamper.to_verifier(&*reply);
-      if (!stream->Write(*reply)) break;
+  // A verifier may answer before reading the Hello (a peer over its
+  // limits): its verdict is still there to read when the write fails.
+  stream->Write(*hello);
+  vtpm_attest::v1::VerifierMessage in;
+  while (stream->Read(&in)) {
+    if (in.has_verdict()) {
+      result.verdict = in.verdict();
+      break;
     }
+    if (tamper.to_agent) tamper.to_agent(&in);
+    auto reply = attestor.Handle(in);
+    if (!reply.has_value()) continue;
+    if (tamper.to_verifier) tamper.to_verifier(&*reply);
+    if (between) between(in);
+    if (!stream->Write(*reply)) break;
   }
   stream->WritesDone();
+  // A daemon stream stays open after its verdict: end it from this side.
+  if (mode == vtpm_attest::v1::Hello::MODE_DAEMON) ctx.TryCancel();
   result.status = stream->Finish();
   return result;
 }

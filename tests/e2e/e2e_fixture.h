@@ -56,8 +56,9 @@ class E2eTest : public ::testing::Test {
     std::string log;  // its stdout and stderr
   };
   // Starts the shipped vtpm-attest-verifier binary on 127.0.0.1:`port`
-  // (0: any free port) with this test's TLS files, trust store and policy
-  // directory, database `database`, then the flags in `extra`. It logs to
+  // (0: any free port; or the address of a "--listen" in `extra`) with
+  // this test's TLS files, trust store and policy directory, database
+  // `database`, then the flags in `extra`. It logs to
   // `<name>.log` in the test directory. Returns once it wrote its port
   // file, or an error carrying its log. The caller stops it (StopProcess).
   absl::StatusOr<VerifierBinary> StartVerifierBinary(
@@ -74,6 +75,15 @@ class E2eTest : public ::testing::Test {
 
   // One conversation in once mode over a real TLS stream.
   RunResult Run(agent::Attestor& attestor, const Tamper& tamper = {});
+  // One conversation with the verifier on 127.0.0.1:`port` (e.g. a
+  // verifier binary), in `mode`, until the first verdict. `between` (may be
+  // empty) runs before each agent reply is sent, with the verifier message
+  // it answers.
+  RunResult RunOn(
+      int port, agent::Attestor& attestor, const Tamper& tamper,
+      vtpm_attest::v1::Hello::Mode mode,
+      const std::function<void(const vtpm_attest::v1::VerifierMessage&)>&
+          between = {});
 
   static std::string DefaultPolicy();
 

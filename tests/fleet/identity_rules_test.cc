@@ -15,13 +15,15 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 namespace v1 = vtpm_attest::v1;
 
-// The stream reached a verdict with this result.
-#define EXPECT_VERDICT(run, result_code)                                     \
-  do {                                                                       \
-    ASSERT_TRUE((run).verdict.has_value())                                   \
-        << "no verdict; stream ended with " << (run).status.error_message(); \
-    EXPECT_EQ((run).verdict->result(), result_code)                          \
-        << (run).verdict->DebugString();                                     \
+// The stream reached a verdict with this result (`run` is evaluated once).
+#define EXPECT_VERDICT(run, result_code)                \
+  do {                                                  \
+    const RunResult& run_once_ = (run);                 \
+    ASSERT_TRUE(run_once_.verdict.has_value())          \
+        << "no verdict; stream ended with "             \
+        << run_once_.status.error_message();            \
+    EXPECT_EQ(run_once_.verdict->result(), result_code) \
+        << run_once_.verdict->DebugString();            \
   } while (0)
 
 constexpr char kVm1[] = "5c0b1a52-0000-4000-8000-000000000001";

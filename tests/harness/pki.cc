@@ -32,7 +32,7 @@ absl::StatusOr<TlsFiles> MakeTlsFiles(const std::string& dir) {
                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", f.server_key,
                   "-out", csr, "-subj", "/CN=localhost"}));
   RETURN_IF_ERROR(WriteFile(ext,
-                            "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                            "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
                             "extendedKeyUsage=serverAuth\n"));
   RETURN_IF_ERROR(
       RunOrError({"openssl", "x509", "-req", "-in", csr, "-CA", f.ca_cert,

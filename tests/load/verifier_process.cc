@@ -71,15 +71,14 @@ absl::StatusOr<std::unique_ptr<VerifierProcess>> VerifierProcess::Start(
   std::string port_file = launch.work_dir + "/verifier.port";
   unlink(port_file.c_str());
   std::vector<std::string> argv = {
-      launch.binary,
-      "--config=" + launch.work_dir + "/no-such-verifier.conf",
-      "--listen=127.0.0.1:0",
-      "--port-file=" + port_file,
-      "--tls-cert=" + launch.tls_cert,
-      "--tls-key=" + launch.tls_key,
-      "--trust-store=" + launch.trust_dir,
-      "--policy-dir=" + launch.policy_dir,
-      "--database=" + launch.database};
+      launch.binary, "--config=" + launch.work_dir + "/no-such-verifier.conf",
+      "--listen=127.0.0.1:0", "--port-file=" + port_file,
+      "--tls-cert=" + launch.tls_cert, "--tls-key=" + launch.tls_key,
+      "--trust-store=" + launch.trust_dir, "--policy-dir=" + launch.policy_dir,
+      "--database=" + launch.database,
+      // The simulated fleet shares one address (loopback), where a real
+      // fleet has one per VM: per-address limits would throttle it.
+      "--max-unproven-streams-per-peer=0", "--streams-per-second-per-peer=0"};
   argv.insert(argv.end(), launch.extra_args.begin(), launch.extra_args.end());
   p->command_line_ = absl::StrJoin(argv, " ");
 

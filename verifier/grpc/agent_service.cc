@@ -49,6 +49,16 @@ class AgentReactor final
       finished_ = true;
       return;
     }
+    // Admission (limits on unproven streams per peer) before anything is
+    // read: a peer over its limits gets its RATE_LIMITED verdict and the
+    // stream ends without its Hello being read.
+    session_->Start(&out_);
+    if (session_->done()) {
+      for (auto& m : out_) Enqueue(std::move(m));
+      finish_after_writes_ = true;
+      MaybeFinishLocked();
+      return;
+    }
     StartRead(&in_);
     ArmAnswerTimer();
   }
@@ -111,7 +121,9 @@ class AgentReactor final
       MaybeFinishLocked();
       return replaced;
     }
-    if (!bound_ && session_->daemon() && !session_->ek_fingerprint().empty()) {
+    // Only a peer that proved it holds the TPM may displace the EK's
+    // other stream (and be asked for attest-now).
+    if (!bound_ && session_->daemon() && session_->proven()) {
       bound_ = true;
       fingerprint_ = session_->ek_fingerprint();
       replaced = registry_->Bind(fingerprint_, core_);

@@ -27,6 +27,14 @@ void FleetObserver::OnVerdict(const vtpm_attest::v1::Verdict& verdict,
   }
 }
 
+void FleetObserver::OnUnauthenticatedAttempt(
+    vtpm_attest::v1::ReasonCode reason) {
+  if (metrics_ == nullptr) return;
+  metrics_->unauthenticated_attempts
+      ->WithLabels({vtpm_attest::v1::ReasonCode_Name(reason)})
+      .Inc();
+}
+
 void FleetObserver::OnActivation(bool ok) {
   if (metrics_ == nullptr) return;
   metrics_->enrollments->WithLabels({ok ? "activated" : "failed"}).Inc();

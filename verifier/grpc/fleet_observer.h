@@ -21,6 +21,7 @@ class FleetObserver : public ServiceObserver {
                  vtpm_attest::v1::Result previous,
                  absl::Duration latency) override;
   void OnActivation(bool ok) override;
+  void OnUnauthenticatedAttempt(vtpm_attest::v1::ReasonCode reason) override;
 
  private:
   metrics::VerifierMetrics* metrics_;

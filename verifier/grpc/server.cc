@@ -152,6 +152,13 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   builder.RegisterService(s->agent_service_.get());
   if (s->admin_service_) builder.RegisterService(s->admin_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxGrpcMessageBytes));
+  // One agent needs one stream; a peer that opens many on one connection
+  // is refused by HTTP/2 itself (PeerLimits bound them across
+  // connections).
+  if (config.max_streams_per_connection > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               config.max_streams_per_connection);
+  }
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 30000);

@@ -40,6 +40,8 @@ struct VerifierConfig {
   std::string database = "/var/lib/vtpm-attest/verifier.db";
   ServiceOptions service;
   AgentServiceOptions agents;
+  // Concurrent streams one HTTP/2 connection may carry (agents use one).
+  int max_streams_per_connection = 16;
   HousekeeperOptions housekeeping;
   // Admin API authentication; with neither set the admin API is off.
   AdminAuthConfig admin;

@@ -52,6 +52,14 @@ absl::StatusOr<std::unique_ptr<VerifierMetrics>> VerifierMetrics::Create(
       registry->AddCounter("vtpm_attest_enrollments_total",
                            "Credential activations by result.", {"result"}));
   ASSIGN_OR_RETURN(
+      m->unauthenticated_attempts,
+      registry->AddCounter(
+          "vtpm_attest_unauthenticated_attempts_total",
+          "Streams that failed before proving they hold the TPM of the EK "
+          "they named (nothing recorded for that identity), by the reason "
+          "of the first failure.",
+          {"reason"}));
+  ASSIGN_OR_RETURN(
       m->db_seconds,
       registry->AddHistogram("vtpm_attest_db_seconds",
                              "Store call latency by operation, in seconds.",

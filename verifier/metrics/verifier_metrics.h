@@ -10,6 +10,9 @@
 //   vtpm_attest_streams                              gauge
 //   vtpm_attest_enrollments_total{result}            counter
 //       result: activated|failed (credential activation outcome).
+//   vtpm_attest_unauthenticated_attempts_total{reason}  counter
+//       Streams that failed before proving they hold the TPM of the EK
+//       they named; reason: the ReasonCode name of the first failure.
 //   vtpm_attest_db_seconds{op}                       histogram
 //   vtpm_attest_db_errors_total{op}                  counter
 //       op: the Store method name (e.g. RecordVerdict); see
@@ -73,9 +76,10 @@ struct VerifierMetrics {
   HistogramFamily* verification_seconds = nullptr;
   GaugeFamily* connected_agents = nullptr;
   GaugeFamily* streams = nullptr;
-  CounterFamily* enrollments = nullptr;   // {result}
-  HistogramFamily* db_seconds = nullptr;  // {op}
-  CounterFamily* db_errors = nullptr;     // {op}
+  CounterFamily* enrollments = nullptr;               // {result}
+  CounterFamily* unauthenticated_attempts = nullptr;  // {reason}
+  HistogramFamily* db_seconds = nullptr;              // {op}
+  CounterFamily* db_errors = nullptr;                 // {op}
   CounterFamily* stale_transitions = nullptr;
   CounterFamily* webhook_deliveries = nullptr;  // {result}
   GaugeFamily* identities = nullptr;            // {status}

@@ -53,11 +53,9 @@ const std::vector<PolicyRule>& PolicyRules() {
 
 void CheckTpmFamily(const Policy& policy, const PolicyInput& in,
                     RuleReasons& reasons) {
-  if (policy.tpm_family().empty()) return;
-  if (in.tpm.family.empty()) {
-    reasons.Fail(v1::POLICY_TPM_FAMILY, "tpmFamily",
-                 "no verified quote shows the TPM's family");
-  } else if (in.tpm.family != policy.tpm_family()) {
+  // Without a verified quote (offline checks) there is no family to judge.
+  if (policy.tpm_family().empty() || in.tpm.family.empty()) return;
+  if (in.tpm.family != policy.tpm_family()) {
     reasons.Fail(v1::POLICY_TPM_FAMILY, "tpmFamily",
                  absl::StrCat("TPM family is '", in.tpm.family,
                               "', policy wants '", policy.tpm_family(), "'"));
@@ -120,8 +118,8 @@ void CheckPinnedEk(const Policy& policy, const PolicyInput& in,
   const std::string got = absl::AsciiStrToLower(in.ek_fingerprint);
   // The VM UUID is the guest's claim, the EK is proven: judge both ways,
   // so a pinned EK cannot escape its pin by claiming another UUID.
-  auto it = vm.empty() ? policy.pinned_eks().end()
-                       : policy.pinned_eks().find(vm);
+  auto it =
+      vm.empty() ? policy.pinned_eks().end() : policy.pinned_eks().find(vm);
   if (it != policy.pinned_eks().end() && got != it->second) {
     reasons.Fail(v1::POLICY_EK_PINNED, "pinnedEks",
                  absl::StrCat("VM ", it->first, " presents EK ",

@@ -24,6 +24,7 @@
 #include "verifier/quote/quote_verifier.h"
 #include "verifier/service/hello_checks.h"
 #include "verifier/service/limits.h"
+#include "verifier/service/message_checks.h"
 #include "verifier/service/verdict_id.h"
 
 namespace vtpm::verifier {
@@ -58,7 +59,40 @@ absl::Status CheckQuoteSizes(const vtpm_attest::v1::QuoteResponse& q) {
   RETURN_IF_ERROR(limit("attest", q.attest().size(), kMaxAttestBytes));
   RETURN_IF_ERROR(limit("signature", q.signature().size(), kMaxSignatureBytes));
   RETURN_IF_ERROR(limit("event_log", q.event_log().size(), kMaxEventLogBytes));
-  RETURN_IF_ERROR(limit("pcrs (banks)", q.pcrs_size(), 16));
+  RETURN_IF_ERROR(limit("pcrs (banks)", q.pcrs_size(), kMaxQuoteBanks));
+  for (const auto& bank : q.pcrs()) {
+    RETURN_IF_ERROR(
+        limit("pcrs[].values (count)", bank.values_size(), kMaxPcrsPerBank));
+  }
+  return absl::OkStatus();
+}
+
+// True when the trace shows the signature verified and the quote carries
+// the expected nonce: only the holder of the AK's TPM can have signed it.
+bool SignedOverNonce(const std::vector<QuoteCheckResult>& trace) {
+  for (const auto& c : trace) {
+    if (c.check == QuoteCheck::kNonce) return c.status.ok();
+  }
+  return false;
+}
+
+// PCR_VALUES_UNQUOTED when `sent` holds a value outside `signed_values`
+// (the quote's selection): another PCR, or a whole bank.
+absl::Status CheckOnlyQuotedPcrs(const PcrValues& sent,
+                                 const PcrValues& signed_values) {
+  for (const auto& [bank, values] : sent) {
+    auto covered = signed_values.find(bank);
+    for (const auto& [pcr, value] : values) {
+      if (covered == signed_values.end() || covered->second.count(pcr) == 0) {
+        return ReasonError(
+            vtpm_attest::v1::PCR_VALUES_UNQUOTED,
+            absl::StrCat("QuoteResponse.pcrs holds ", HashAlgName(bank), ":",
+                         pcr,
+                         ", which the quote's signed selection does "
+                         "not cover: only signed values are evidence"));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -79,6 +113,7 @@ AttestationService::AttestationService(TrustStore trust, PolicySource policies,
       options_(options),
       observer_(observer),
       nonces_(absl::Seconds(options.nonce_ttl.count())),
+      peers_(options.peer_limits),
       prepared_aks_(options.prepared_ak_cache_size) {}
 
 AttestationService::~AttestationService() = default;
@@ -90,7 +125,21 @@ std::unique_ptr<AttestationSession> AttestationService::NewSession(
 
 AttestationSession::AttestationSession(AttestationService* service,
                                        std::string peer)
-    : service_(service), peer_(std::move(peer)) {}
+    : service_(service),
+      peer_(std::move(peer)),
+      peer_address_(PeerAddress(peer_)),
+      session_key_(absl::StrCat("session-", service->next_session_++)) {}
+
+void AttestationSession::Start(std::vector<VerifierMessage>* out) {
+  if (started_) return;
+  started_ = true;
+  auto ticket = service_->peers_.Admit(peer_address_);
+  if (!ticket.ok()) {
+    Fail(ticket.status(), out);
+    return;
+  }
+  ticket_ = *std::move(ticket);
+}
 
 std::chrono::seconds AttestationSession::quote_interval() const {
   uint32_t s = policy_ != nullptr ? policy_->quote_interval_seconds() : 0;
@@ -116,9 +165,14 @@ int64_t AttestationSession::NextDueUnix() const {
 
 void AttestationSession::OnMessage(const AgentMessage& msg,
                                    std::vector<VerifierMessage>* out) {
+  if (!started_) Start(out);
   if (state_ == State::kDone) return;
   received_at_ = absl::Now();
-  absl::Status status;
+  absl::Status status = CheckNoUnknownFields(msg);
+  if (!status.ok()) {
+    Fail(status, out);
+    return;
+  }
   switch (msg.msg_case()) {
     case AgentMessage::kHello:
       status = state_ == State::kAwaitHello
@@ -143,20 +197,25 @@ void AttestationSession::OnMessage(const AgentMessage& msg,
       status = ReasonError(vtpm_attest::v1::PROTOCOL_VIOLATION,
                            "QuoteResponse without a QuoteRequest");
       break;
-    case AgentMessage::kError:
-      status = ReasonError(
-          vtpm_attest::v1::AGENT_ERROR,
-          absl::StrCat("agent reported ",
-                       vtpm_attest::v1::ReasonCode_Name(msg.error().code()),
-                       ": ", msg.error().message()));
+    case AgentMessage::kError: {
+      // The agent's words: shown, so printable and short.
+      std::string text =
+          PrintableText(msg.error().message(), kMaxAgentErrorBytes);
+      std::string code =
+          vtpm_attest::v1::ReasonCode_IsValid(msg.error().code())
+              ? vtpm_attest::v1::ReasonCode_Name(msg.error().code())
+              : absl::StrCat("code ", msg.error().code());
+      status = ReasonError(vtpm_attest::v1::AGENT_ERROR,
+                           absl::StrCat("agent reported ", code, ": ", text));
       if (msg.error().code() == vtpm_attest::v1::ACTIVATION_FAILED &&
           state_ == State::kAwaitActivation) {
         status = ReasonError(vtpm_attest::v1::ACTIVATION_FAILED,
                              absl::StrCat("the agent's TPM could not activate "
                                           "the credential: ",
-                                          msg.error().message()));
+                                          text));
       }
       break;
+    }
     default:
       status =
           ReasonError(vtpm_attest::v1::MALFORMED_MESSAGE, "empty AgentMessage");
@@ -166,9 +225,13 @@ void AttestationSession::OnMessage(const AgentMessage& msg,
 
 absl::Status AttestationSession::HandleHello(
     const vtpm_attest::v1::Hello& hello, std::vector<VerifierMessage>* out) {
-  // 1. Sizes, before anything is parsed.
+  // 1. Sizes, before anything is parsed or kept; then every string the
+  //    guest supplies, in its character set.
   RETURN_IF_ERROR(CheckHelloSizes(hello));
+  RETURN_IF_ERROR(CheckHelloText(hello));
   hello_ = hello;
+  hello_.mutable_host()->set_vm_uuid(
+      absl::AsciiStrToLower(hello.host().vm_uuid()));
   daemon_ = hello.mode() == vtpm_attest::v1::Hello::MODE_DAEMON;
 
   // 2. The policy that applies to this agent.
@@ -223,28 +286,16 @@ absl::Status AttestationSession::HandleHello(
   ASSIGN_OR_RETURN(prepared_ak_, service_->prepared_aks_.Get(
                                      hello.ak().public_area(), ak_public_));
 
-  // 6. The identity rules: what the fleet already knows about this EK and
-  //    this VM (see CheckIdentity).
-  ASSIGN_OR_RETURN(auto known, service_->store_->GetIdentity(ek_fingerprint_));
-  bool force_activation = false;
-  RETURN_IF_ERROR(CheckIdentity(known, &force_activation));
+  // 6. What the fleet knows of this EK and VM (read only: everything so
+  //    far is public data that anyone may replay). The identity rules are
+  //    judged once the peer proves it holds the TPM (7 or 8).
+  RETURN_IF_ERROR(PlanIdentity());
 
-  // 7. Remember the identity; challenge the AK unless this very AK was
-  //    already proven to live on this EK's TPM.
-  IdentityRecord record;
-  record.ek_fingerprint = ek_fingerprint_;
-  record.vm_uuid = hello.host().vm_uuid();
-  record.hostname = hello.host().hostname();
-  record.ek_public = hello.ek().public_area();
-  record.ek_certificate = hello.ek().certificate();
-  record.policy = policy_->name();
-  record.labels = std::move(labels);
-  record.last_seen_unix = absl::ToUnixSeconds(absl::Now());
-  RETURN_IF_ERROR(service_->store_->UpsertIdentity(record));
-  if (known.has_value() && !force_activation) clock_ = known->clock;
-
-  if (known.has_value() && !force_activation && !known->ak_name.empty() &&
-      ConstantTimeEquals(known->ak_name, hello.ak().name())) {
+  // 7. Proof of possession: a quote by the AK already proven on this EK
+  //    (check 8), or credential activation for any other AK.
+  if (known_.has_value() && !force_activation_) clock_ = known_->clock;
+  if (known_.has_value() && !force_activation_ && !known_->ak_name.empty() &&
+      ConstantTimeEquals(known_->ak_name, hello.ak().name())) {
     out->push_back(MakeQuoteRequest());
     state_ = State::kAwaitQuote;
     return absl::OkStatus();
@@ -267,80 +318,6 @@ absl::Status AttestationSession::HandleHello(
   return absl::OkStatus();
 }
 
-absl::Status AttestationSession::CheckIdentity(
-    const std::optional<IdentityRecord>& known, bool* force_activation) {
-  using vtpm_attest::v1::ENROLLMENT_REENROLL;
-  using vtpm_attest::v1::ENROLLMENT_RETIRED;
-  const std::string& vm = hello_.host().vm_uuid();
-  const bool reenroll =
-      known.has_value() && known->enrollment == ENROLLMENT_REENROLL;
-  *force_activation = reenroll;
-
-  // a. A known EK under another VM UUID: the vTPM state (or the disk with
-  //    the agent's keys) was copied to another VM.
-  if (known.has_value() && !reenroll && !vm.empty() &&
-      !known->vm_uuid.empty() && !absl::EqualsIgnoreCase(known->vm_uuid, vm)) {
-    return ReasonError(
-        vtpm_attest::v1::EK_VM_UUID_CHANGED,
-        absl::StrCat("EK ", ek_fingerprint_, " is enrolled for VM ",
-                     known->vm_uuid, " and now presents itself as VM ", vm,
-                     ": a copied vTPM state? If expected: vtpm-attest "
-                     "reenroll --ek ",
-                     ek_fingerprint_));
-  }
-  if (known.has_value() && known->enrollment == ENROLLMENT_RETIRED) {
-    return ReasonError(
-        vtpm_attest::v1::EK_CHANGED,
-        absl::StrCat("EK ", ek_fingerprint_, " of VM ", known->vm_uuid,
-                     " was retired when the VM re-enrolled with another EK"));
-  }
-
-  // b. A known VM with another EK: its vTPM was replaced or the VM is a
-  //    clone that kept the UUID. Only an operator's re-enrollment (of the
-  //    old identity or of this one) lets the new EK take over.
-  retire_on_activation_.clear();
-  if (vm.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(auto same_vm, service_->store_->FindIdentitiesByVmUuid(vm));
-  const IdentityRecord* conflict = nullptr;
-  for (const auto& other : same_vm) {
-    if (other.ek_fingerprint == ek_fingerprint_ ||
-        other.enrollment == ENROLLMENT_RETIRED) {
-      continue;
-    }
-    if (reenroll || other.enrollment == ENROLLMENT_REENROLL) {
-      retire_on_activation_.push_back(other.ek_fingerprint);
-      *force_activation = true;
-      continue;
-    }
-    if (conflict == nullptr) conflict = &other;
-  }
-  if (conflict != nullptr) {
-    // Keep the newcomer on record (PENDING) so an operator can see it and
-    // re-enroll it.
-    if (!known.has_value()) {
-      IdentityRecord record;
-      record.ek_fingerprint = ek_fingerprint_;
-      record.vm_uuid = vm;
-      record.hostname = hello_.host().hostname();
-      record.ek_public = hello_.ek().public_area();
-      record.ek_certificate = hello_.ek().certificate();
-      record.policy = policy_->name();
-      record.labels.insert(hello_.labels().begin(), hello_.labels().end());
-      record.last_seen_unix = absl::ToUnixSeconds(absl::Now());
-      RETURN_IF_ERROR(service_->store_->UpsertIdentity(record));
-    }
-    return ReasonError(
-        vtpm_attest::v1::EK_CHANGED,
-        absl::StrCat("VM ", vm, " is enrolled with EK ",
-                     conflict->ek_fingerprint, " and now presents EK ",
-                     ek_fingerprint_,
-                     ": its vTPM was replaced or the VM was cloned. If "
-                     "expected: vtpm-attest reenroll --vm ",
-                     vm));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status AttestationSession::HandleActivation(
     const vtpm_attest::v1::ActivationAnswer& answer,
     std::vector<VerifierMessage>* out) {
@@ -356,24 +333,18 @@ absl::Status AttestationSession::HandleActivation(
                        "wrong: the AK is not on the TPM of this EK");
   }
   expected_secret_.clear();
-  RETURN_IF_ERROR(service_->store_->SetActivatedAk(
-      ek_fingerprint_, hello_.ak().name(), hello_.ak().public_area()));
   if (service_->observer_ != nullptr) service_->observer_->OnActivation(true);
-  // The operator re-enrolled this VM: the EK that just proved itself
-  // replaces the old ones.
-  for (const auto& old : retire_on_activation_) {
-    absl::Status s = service_->store_->SetEnrollment(
-        old, vtpm_attest::v1::ENROLLMENT_RETIRED);
-    if (!s.ok() && !absl::IsNotFound(s)) return s;
-  }
-  retire_on_activation_.clear();
+  // Only the TPM holding this EK could release the secret, and only for an
+  // AK of that name loaded on it.
+  MarkProven();
+  RETURN_IF_ERROR(JudgeAndRecordIdentity(/*activated_ak=*/true));
   out->push_back(MakeQuoteRequest());
   state_ = State::kAwaitQuote;
   return absl::OkStatus();
 }
 
 VerifierMessage AttestationSession::MakeQuoteRequest() {
-  nonce_ = service_->nonces_.Issue(ek_fingerprint_);
+  nonce_ = service_->nonces_.Issue(session_key_);
   nonce_issued_at_ = absl::Now();
   VerifierMessage m;
   auto* req = m.mutable_quote_request();
@@ -399,7 +370,7 @@ absl::Status AttestationSession::ClassifyNonceFailure(
   }
   std::string quoted(reinterpret_cast<const char*>(parsed.extraData.buffer),
                      parsed.extraData.size);
-  absl::Status s = service_->nonces_.Consume(ek_fingerprint_, quoted);
+  absl::Status s = service_->nonces_.Consume(session_key_, quoted);
   return s.ok() ? mismatch : s;
 }
 
@@ -426,7 +397,14 @@ absl::Status AttestationSession::HandleQuote(
     c.restartCount = clock_->restart_count;
     expect.previous_clock = c;
   }
-  auto verified = VerifyQuote(evidence, expect);
+  std::vector<QuoteCheckResult> trace;
+  auto verified = VerifyQuote(evidence, expect, &trace);
+  if (!proven_ && SignedOverNonce(trace)) {
+    // The enrolled AK signed this stream's nonce: the peer holds the TPM.
+    // (Checks after the nonce, PCRs and clock, judge what it holds.)
+    MarkProven();
+    RETURN_IF_ERROR(JudgeAndRecordIdentity(/*activated_ak=*/false));
+  }
   if (!verified.ok()) {
     if (ReasonOf(verified.status()) == vtpm_attest::v1::NONCE_MISMATCH) {
       return ClassifyNonceFailure(q.attest(), verified.status());
@@ -435,11 +413,14 @@ absl::Status AttestationSession::HandleQuote(
   }
   // The nonce is single use: consuming it fails if it expired meanwhile or
   // was already used.
-  RETURN_IF_ERROR(service_->nonces_.Consume(ek_fingerprint_, nonce_));
+  RETURN_IF_ERROR(service_->nonces_.Consume(session_key_, nonce_));
+  // Only what the signature covers is evidence: values of other PCRs or
+  // banks are refused, never stored or shown.
+  RETURN_IF_ERROR(CheckOnlyQuotedPcrs(evidence.pcrs, verified->pcrs));
   ClockState clock{verified->clock.clock, verified->clock.resetCount,
                    verified->clock.restartCount};
   vtpm_attest::v1::EvidenceSummary summary;
-  *summary.mutable_quoted_pcrs() = q.pcrs();
+  vtpm::PcrValuesToProto(verified->pcrs, summary.mutable_quoted_pcrs());
   summary.set_clock(clock.clock);
   summary.set_reset_count(clock.reset_count);
   summary.set_restart_count(clock.restart_count);
@@ -505,122 +486,6 @@ absl::Status AttestationSession::HandleQuote(
   EmitVerdict(std::move(reasons), out, boot.has_value() ? &state : nullptr,
               &summary, clock);
   return absl::OkStatus();
-}
-
-void AttestationSession::EmitVerdict(
-    std::vector<Reason> reasons, std::vector<VerifierMessage>* out,
-    const vtpm_attest::v1::BootState* boot_state,
-    const vtpm_attest::v1::EvidenceSummary* evidence,
-    std::optional<ClockState> verified_clock) {
-  vtpm_attest::v1::Verdict v;
-  bool error = false;
-  for (const auto& r : reasons) {
-    if (r.code() == vtpm_attest::v1::INTERNAL_ERROR) error = true;
-  }
-  v.set_result(reasons.empty() ? vtpm_attest::v1::RESULT_PASS
-               : error         ? vtpm_attest::v1::RESULT_ERROR
-                               : vtpm_attest::v1::RESULT_FAIL);
-  v.mutable_identity()->set_vm_uuid(hello_.host().vm_uuid());
-  v.mutable_identity()->set_ek_fingerprint(ek_fingerprint_);
-  v.mutable_identity()->set_hostname(hello_.host().hostname());
-  for (auto& r : reasons) *v.add_reasons() = std::move(r);
-  for (const auto& f : findings_) *v.add_findings() = f;
-  if (boot_state != nullptr) *v.mutable_boot_state() = *boot_state;
-  if (evidence != nullptr) *v.mutable_evidence() = *evidence;
-  if (policy_ != nullptr) v.set_policy(policy_->name());
-  v.set_replica(service_->options_.replica_name);
-  v.set_verified_at_unix(absl::ToUnixSeconds(absl::Now()));
-  v.set_verdict_id(NewVerdictId());
-  // Daemon mode keeps attesting after a verdict, whatever it says; Fail()
-  // ends the stream for failures that make further rounds meaningless.
-  state_ = daemon_ ? State::kIdle : State::kDone;
-  if (ek_fingerprint_.empty()) {
-    // Nothing identifies the agent: there is no identity to record against.
-    VerifierMessage m;
-    *m.mutable_verdict() = std::move(v);
-    out->push_back(std::move(m));
-    return;
-  }
-  if (v.result() != vtpm_attest::v1::RESULT_PASS &&
-      service_->options_.keep_failed_evidence) {
-    FailedEvidence raw;
-    raw.verdict_id = v.verdict_id();
-    raw.ek_fingerprint = ek_fingerprint_;
-    raw.created_unix = v.verified_at_unix();
-    raw.hello = hello_.SerializeAsString();
-    if (current_quote_ != nullptr) {
-      raw.quote_response = current_quote_->SerializeAsString();
-    }
-    // Diagnosis data: losing it must not change the verdict.
-    (void)service_->store_->RecordFailedEvidence(raw);
-  }
-  UncommittedVerdict u;
-  u.ek_fingerprint = ek_fingerprint_;
-  u.verdict = std::move(v);
-  // A daemon agent keeps attesting (after a failure it reconnects), so its
-  // next evidence is due whatever this verdict says.
-  u.write.next_due_unix = NextDueUnix();
-  u.write.clock = verified_clock;
-  u.received_at = received_at_;
-  if (defer_commits_) {
-    uncommitted_ = std::move(u);
-    return;
-  }
-  out->push_back(service_->CommitNow(std::move(u)));
-}
-
-std::optional<UncommittedVerdict> AttestationSession::TakeUncommittedVerdict() {
-  std::optional<UncommittedVerdict> u = std::move(uncommitted_);
-  uncommitted_.reset();
-  return u;
-}
-
-VerifierMessage AttestationService::FinishCommit(
-    vtpm_attest::v1::Verdict v, absl::Time received_at,
-    absl::StatusOr<RecordOutcome> recorded) {
-  if (!recorded.ok()) {
-    // A verdict that cannot be recorded is not delivered as PASS.
-    v.set_result(vtpm_attest::v1::RESULT_ERROR);
-    Reason* r = v.add_reasons();
-    r->set_code(vtpm_attest::v1::INTERNAL_ERROR);
-    r->set_message(
-        absl::StrCat("cannot record verdict: ", recorded.status().message()));
-  } else if (recorded->inserted && observer_ != nullptr) {
-    observer_->OnVerdict(v, recorded->previous_status,
-                         absl::Now() - received_at);
-  }
-  VerifierMessage m;
-  *m.mutable_verdict() = std::move(v);
-  return m;
-}
-
-VerifierMessage AttestationService::CommitNow(UncommittedVerdict u) {
-  auto recorded = store_->RecordVerdict(u.ek_fingerprint, u.verdict, u.write);
-  return FinishCommit(std::move(u.verdict), u.received_at, std::move(recorded));
-}
-
-void AttestationService::EnableBatchedCommits(size_t max_batch) {
-  committer_ = std::make_unique<VerdictCommitter>(store_.get(), max_batch);
-}
-
-void AttestationService::Commit(UncommittedVerdict u,
-                                std::function<void(VerifierMessage)> send) {
-  if (committer_ == nullptr) {
-    send(CommitNow(std::move(u)));
-    return;
-  }
-  committer_->Submit(
-      std::move(u.ek_fingerprint), std::move(u.verdict), u.write,
-      [this, received_at = u.received_at, send = std::move(send)](
-          vtpm_attest::v1::Verdict v, absl::StatusOr<RecordOutcome> recorded) {
-        send(FinishCommit(std::move(v), received_at, std::move(recorded)));
-      });
-}
-
-void AttestationSession::Fail(const absl::Status& status,
-                              std::vector<VerifierMessage>* out) {
-  EmitVerdict({ToReason(status)}, out);
-  state_ = State::kDone;
 }
 
 }  // namespace vtpm::verifier

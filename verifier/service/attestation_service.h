@@ -9,6 +9,7 @@
 #ifndef VTPM_VERIFIER_SERVICE_ATTESTATION_SERVICE_H_
 #define VTPM_VERIFIER_SERVICE_ATTESTATION_SERVICE_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "verifier/quote/nonce_store.h"
 #include "verifier/quote/prepared_ak.h"
 #include "verifier/service/observer.h"
+#include "verifier/service/peer_limiter.h"
 #include "verifier/service/prepared_ak_cache.h"
 #include "verifier/store/store.h"
 #include "verifier/store/verdict_committer.h"
@@ -48,6 +50,9 @@ struct ServiceOptions {
   size_t prepared_ak_cache_size = 50000;
   // Names this verifier in verdicts (Verdict.replica).
   std::string replica_name;
+  // What a peer that has not proven it holds a TPM may make the verifier
+  // do (streams, their rate, audit entries).
+  PeerLimits peer_limits;
 };
 
 // Where sessions get the current policy set. Called once per Hello; the
@@ -79,7 +84,9 @@ class AttestationService {
                      ServiceObserver* observer = nullptr);
   ~AttestationService();
 
-  // A session for one agent stream. `peer` names the connection in logs.
+  // A session for one agent stream. `peer` is the transport's name of the
+  // connection ("ipv4:10.0.0.5:41234"): it names the connection in logs and
+  // the audit trail, and its address (PeerAddress) is what PeerLimits count.
   std::unique_ptr<AttestationSession> NewSession(std::string peer);
 
   Store& store() { return *store_; }
@@ -111,7 +118,11 @@ class AttestationService {
   std::shared_ptr<Store> store_;
   ServiceOptions options_;
   ServiceObserver* observer_;
+  // Nonces are keyed by session (stream), never by the EK a peer claims:
+  // a nonce belongs to the stream that asked for it.
   NonceStore nonces_;
+  PeerLimiter peers_;
+  std::atomic<uint64_t> next_session_ = 0;
   PreparedAkCache prepared_aks_;
   // Last member: destroyed first, storing what is queued while the store
   // and observer still exist.
@@ -122,6 +133,11 @@ class AttestationService {
 class AttestationSession {
  public:
   AttestationSession(AttestationService* service, std::string peer);
+
+  // Admits the stream (PeerLimits): call before reading the first message.
+  // A peer over its limits gets a FAIL verdict (RATE_LIMITED) in `out` and
+  // done() becomes true. OnMessage calls it if the transport did not.
+  void Start(std::vector<vtpm_attest::v1::VerifierMessage>* out);
 
   // Handles one message from the agent and appends the replies to `out`.
   // Never fails: errors become a FAIL or ERROR Verdict in `out`, after which
@@ -144,8 +160,14 @@ class AttestationSession {
 
   // True after a Hello was accepted from a daemon-mode agent.
   bool daemon() const { return daemon_; }
-  // The EK fingerprint, once the Hello's EK parsed (else empty).
+  // The EK fingerprint the Hello names, once its EK parsed (else empty).
+  // Only a claim until proven() is true.
   const std::string& ek_fingerprint() const { return ek_fingerprint_; }
+  // True once the peer proved it holds the TPM of that EK: credential
+  // activation of a new AK, or a quote by the enrolled AK over a nonce
+  // issued to this session. Nothing is written for the identity, no
+  // verdict stored under it and no other stream of it displaced before.
+  bool proven() const { return proven_; }
 
   // From now on a verdict for a known EK is not stored inside OnMessage
   // and not appended to `out`: TakeUncommittedVerdict() returns it after
@@ -161,11 +183,23 @@ class AttestationSession {
 
   absl::Status HandleHello(const vtpm_attest::v1::Hello& hello,
                            std::vector<vtpm_attest::v1::VerifierMessage>* out);
-  // Identity rules against what the fleet already knows: a known EK under
-  // another VM UUID, a known VM with another EK, re-enrollment. Sets
-  // `force_activation` when the stored AK must not be trusted.
-  absl::Status CheckIdentity(const std::optional<IdentityRecord>& known,
-                             bool* force_activation);
+  // What the fleet knows about this EK and VM, read (never written) at the
+  // Hello: whether the stored AK may be trusted (else credential
+  // activation runs) and which identities a successful activation retires
+  // (session_identity.cc).
+  absl::Status PlanIdentity();
+  // The identity rules, once possession is proven: a known EK under
+  // another VM UUID (EK_VM_UUID_CHANGED), a retired EK or a known VM with
+  // another EK (EK_CHANGED). Then records the identity (descriptive
+  // fields, and with `activated_ak` the AK and retirements).
+  absl::Status JudgeAndRecordIdentity(bool activated_ak);
+  // The identity record this Hello describes.
+  IdentityRecord HelloRecord() const;
+  // Possession proven: releases the unproven-stream ticket.
+  void MarkProven();
+  // A failure before proof: counted, audited (rate-limited per peer),
+  // never recorded against the identity.
+  void RecordUnauthenticatedAttempt(const vtpm_attest::v1::Reason& reason);
   absl::Status HandleActivation(
       const vtpm_attest::v1::ActivationAnswer& answer,
       std::vector<vtpm_attest::v1::VerifierMessage>* out);
@@ -191,8 +225,14 @@ class AttestationSession {
   AttestationService* service_;
   std::shared_ptr<const PolicySet> policies_;
   std::string peer_;
+  std::string peer_address_;  // PeerAddress(peer_)
+  // This session's key in the nonce store.
+  std::string session_key_;
   State state_ = State::kAwaitHello;
   bool daemon_ = false;
+  bool started_ = false;
+  bool proven_ = false;
+  PeerLimiter::Ticket ticket_;
 
   // Verified state gathered along the conversation.
   vtpm_attest::v1::Hello hello_;
@@ -210,6 +250,10 @@ class AttestationSession {
   std::optional<ClockState> clock_;
   bool defer_commits_ = false;
   std::optional<UncommittedVerdict> uncommitted_;
+  // PlanIdentity's reading of the store.
+  std::optional<IdentityRecord> known_;
+  std::vector<IdentityRecord> same_vm_;
+  bool force_activation_ = false;
   // Identities of this VM that a successful activation retires (the
   // operator re-enrolled the VM with a new EK).
   std::vector<std::string> retire_on_activation_;

@@ -1,5 +1,7 @@
 #include "verifier/service/hello_checks.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/hex.h"
@@ -28,10 +30,14 @@ absl::Status Limit(absl::string_view field, size_t size, size_t max) {
 }  // namespace
 
 absl::Status CheckHelloSizes(const vtpm_attest::v1::Hello& h) {
+  // The whole message first: fields nothing else measures (unknown ones
+  // are refused by CheckNoUnknownFields) must not make it large either.
+  RETURN_IF_ERROR(Limit("(whole message)", h.ByteSizeLong(), kMaxHelloBytes));
   RETURN_IF_ERROR(
       Limit("agent_version", h.agent_version().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(Limit("host.os", h.host().os().size(), kMaxOsNameBytes));
   RETURN_IF_ERROR(
-      Limit("host.hostname", h.host().hostname().size(), kMaxStringBytes));
+      Limit("host.hostname", h.host().hostname().size(), kMaxHostnameBytes));
   RETURN_IF_ERROR(
       Limit("host.os_version", h.host().os_version().size(), kMaxStringBytes));
   RETURN_IF_ERROR(
@@ -39,7 +45,13 @@ absl::Status CheckHelloSizes(const vtpm_attest::v1::Hello& h) {
   RETURN_IF_ERROR(
       Limit("host.machine_id", h.host().machine_id().size(), kMaxStringBytes));
   RETURN_IF_ERROR(
+      Limit("tpm.family", h.tpm().family().size(), kMaxTpmPropertyBytes));
+  RETURN_IF_ERROR(Limit("tpm.manufacturer", h.tpm().manufacturer().size(),
+                        kMaxTpmPropertyBytes));
+  RETURN_IF_ERROR(
       Limit("tpm.vendor", h.tpm().vendor().size(), kMaxStringBytes));
+  RETURN_IF_ERROR(
+      Limit("tpm.pcr_banks (count)", h.tpm().pcr_banks_size(), kMaxPcrBanks));
   RETURN_IF_ERROR(Limit("ek.public_area", h.ek().public_area().size(),
                         kMaxPublicAreaBytes));
   RETURN_IF_ERROR(Limit("ek.certificate", h.ek().certificate().size(),
@@ -56,8 +68,116 @@ absl::Status CheckHelloSizes(const vtpm_attest::v1::Hello& h) {
   RETURN_IF_ERROR(Limit("ak.name", h.ak().name().size(), kMaxNameBytes));
   RETURN_IF_ERROR(Limit("labels (count)", h.labels_size(), kMaxLabels));
   for (const auto& [k, v] : h.labels()) {
-    RETURN_IF_ERROR(Limit("labels key", k.size(), kMaxStringBytes));
-    RETURN_IF_ERROR(Limit("labels value", v.size(), kMaxStringBytes));
+    RETURN_IF_ERROR(Limit("labels key", k.size(), kMaxLabelKeyBytes));
+    RETURN_IF_ERROR(Limit("labels value", v.size(), kMaxLabelValueBytes));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status BadText(absl::string_view field, absl::string_view value,
+                     absl::string_view rule) {
+  // The value is the guest's: shown escaped, never raw.
+  return ReasonError(vtpm_attest::v1::INVALID_TEXT,
+                     absl::StrCat("Hello.", field, " \"",
+                                  PrintableText(value, 64), "\" ", rule));
+}
+
+bool AllOf(absl::string_view s, bool (*ok)(char)) {
+  for (char c : s) {
+    if (!ok(c)) return false;
+  }
+  return true;
+}
+
+bool PrintableAscii(char c) { return c >= 0x20 && c <= 0x7e; }
+bool LabelKeyChar(char c) {
+  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+}
+bool HostnameChar(char c) {
+  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+}
+bool MachineIdChar(char c) {
+  return absl::ascii_isxdigit(c) || c == '-' || c == '{' || c == '}';
+}
+bool OsNameChar(char c) {
+  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-';
+}
+
+}  // namespace
+
+std::string PrintableText(absl::string_view text, size_t max_bytes) {
+  std::string out;
+  for (unsigned char c : text.substr(0, max_bytes)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
+bool IsCanonicalUuid(absl::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !absl::ascii_isxdigit(s[i])) return false;
+  }
+  return true;
+}
+
+absl::Status CheckHelloText(const vtpm_attest::v1::Hello& h) {
+  const auto& host = h.host();
+  if (!AllOf(h.agent_version(), PrintableAscii)) {
+    return BadText("agent_version", h.agent_version(),
+                   "is not printable ASCII");
+  }
+  if (!AllOf(host.os(), OsNameChar)) {
+    return BadText("host.os", host.os(),
+                   "is not lower-case letters, digits and '-'");
+  }
+  if (!AllOf(host.os_version(), PrintableAscii)) {
+    return BadText("host.os_version", host.os_version(),
+                   "is not printable ASCII");
+  }
+  if (!AllOf(host.hostname(), HostnameChar) ||
+      absl::StartsWith(host.hostname(), "-") ||
+      absl::StartsWith(host.hostname(), ".")) {
+    return BadText("host.hostname", host.hostname(),
+                   "is not a host name (letters, digits, '.', '-', '_'; not "
+                   "starting with '-' or '.')");
+  }
+  if (!host.vm_uuid().empty() && !IsCanonicalUuid(host.vm_uuid())) {
+    return BadText("host.vm_uuid", host.vm_uuid(),
+                   "is not a UUID in 8-4-4-4-12 hex form");
+  }
+  if (!AllOf(host.machine_id(), MachineIdChar)) {
+    return BadText("host.machine_id", host.machine_id(),
+                   "is not hex digits, '-', '{' and '}'");
+  }
+  const auto& tpm = h.tpm();
+  for (const auto& [field, value] :
+       {std::pair<absl::string_view, absl::string_view>{"tpm.family",
+                                                        tpm.family()},
+        {"tpm.manufacturer", tpm.manufacturer()},
+        {"tpm.vendor", tpm.vendor()}}) {
+    if (!AllOf(value, PrintableAscii)) {
+      return BadText(field, value, "is not printable ASCII");
+    }
+  }
+  for (const auto& [k, v] : h.labels()) {
+    if (k.empty() || !absl::ascii_isalnum(k[0]) || !AllOf(k, LabelKeyChar)) {
+      return BadText("labels key", k,
+                     "is not a label key (letters, digits, '.', '_', '-', "
+                     "'/'; starting with a letter or digit)");
+    }
+    if (!AllOf(v, PrintableAscii)) {
+      return BadText(absl::StrCat("labels[", k, "]"), v,
+                     "is not printable ASCII");
+    }
   }
   return absl::OkStatus();
 }

@@ -5,13 +5,37 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "vtpm_attest/v1/attest.pb.h"
 
 namespace vtpm::verifier {
 
-// Every field within its limit (limits.h); OVERSIZED_MESSAGE otherwise.
+// The whole message (kMaxHelloBytes), every field and every count of a
+// repeated field within its limit (limits.h); OVERSIZED_MESSAGE otherwise.
 absl::Status CheckHelloSizes(const vtpm_attest::v1::Hello& hello);
+
+// Every string the guest supplies, in its documented character set
+// (docs/THREAT-MODEL.md, "Guest text"); INVALID_TEXT naming the field
+// (with the value escaped) otherwise:
+//   labels: keys [A-Za-z0-9][A-Za-z0-9._/-]* (1-63 bytes), values printable
+//     ASCII (0x20-0x7e, up to 256 bytes);
+//   host.hostname: [A-Za-z0-9._-]*, not starting with '-' or '.' (253);
+//   host.vm_uuid: empty or 8-4-4-4-12 hex digits, either case;
+//   host.machine_id: hex digits, '-', '{', '}';
+//   host.os: [a-z0-9-]*; agent_version, host.os_version, tpm.family,
+//     tpm.manufacturer, tpm.vendor: printable ASCII.
+// Run after CheckHelloSizes.
+absl::Status CheckHelloText(const vtpm_attest::v1::Hello& hello);
+
+// `text` cut to `max_bytes` ("..." appended when cut) with every byte
+// outside printable ASCII, and the backslash, as \xNN: guest text that a
+// message quotes.
+std::string PrintableText(absl::string_view text, size_t max_bytes);
+
+// True for 36 characters in 8-4-4-4-12 hex form (either case).
+bool IsCanonicalUuid(absl::string_view s);
 
 // Parses the AK public area and checks, in order:
 //  1. it unmarshals exactly (MALFORMED_MESSAGE);

@@ -23,6 +23,11 @@ class ServiceObserver {
 
   // A credential activation finished (`ok` = the AK was proven).
   virtual void OnActivation(bool ok) = 0;
+
+  // A peer failed before proving it holds the TPM of the EK it named
+  // (`reason` is the first failure); nothing was recorded for that
+  // identity.
+  virtual void OnUnauthenticatedAttempt(vtpm_attest::v1::ReasonCode reason) {}
 };
 
 }  // namespace vtpm::verifier
