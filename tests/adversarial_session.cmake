@@ -12,3 +12,8 @@ add_dependencies(adversarial_session_test vtpm-attest-agent
 vtpm_add_test(NAME adversarial_inputs_test
   SOURCES adversarial/session_inputs_test.cc
   LIBS vtpm_e2e_fixture vtpm_attack_util)
+vtpm_add_test(NAME adversarial_flood_test
+  SOURCES adversarial/flood_test.cc fleet/fleet_fixture.cc
+  LIBS vtpm_e2e_fixture vtpm_attack_util)
+add_dependencies(adversarial_flood_test vtpm-attest-agent
+  vtpm-attest-verifier)

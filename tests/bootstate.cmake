@@ -18,11 +18,12 @@ vtpm_add_test(NAME bootstate_decoders_test
 vtpm_add_test(NAME bootstate_test
   SOURCES bootstate/boot_state_test.cc bootstate/quirks_test.cc
     bootstate/constructed_logs_test.cc bootstate/crosscheck_test.cc
+    bootstate/digest_basis_test.cc bootstate/repeated_test.cc
   LIBS vtpm_bootstate vtpm_bootstate_test_support vtpm_eventlog_builder)
 
 vtpm_add_test(NAME bootstate_cli_test
   SOURCES bootstate/eventlog_cli_test.cc
-  LIBS vtpm_bootstate_test_support)
+  LIBS vtpm_bootstate_test_support vtpm_eventlog_builder)
 # The test runs the vtpm-attest binary.
 add_dependencies(bootstate_cli_test vtpm_attest_cli)
 

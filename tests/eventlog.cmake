@@ -5,11 +5,12 @@
 # by other parts' tests (end-to-end) too.
 add_library(vtpm_eventlog_builder STATIC
   eventlog/log_builder.cc
+  eventlog/log_edit.cc
   eventlog/realistic_log.cc
 )
 target_include_directories(vtpm_eventlog_builder PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(vtpm_eventlog_builder PUBLIC
-  vtpm_eventlog vtpm_tpm2tools vtpm_test_harness vtpm_common)
+  vtpm_eventlog vtpm_tpm2tools vtpm_test_harness vtpm_common GTest::gtest)
 
 vtpm_add_test(NAME eventlog_test
   SOURCES
@@ -19,6 +20,7 @@ vtpm_add_test(NAME eventlog_test
     eventlog/replay_test.cc
     eventlog/ovmf_logs_test.cc
     eventlog/log_builder_test.cc
+    eventlog/log_edit_test.cc
   LIBS vtpm_eventlog_builder vtpm_eventlog)
 
 # Parse + replay + match of a ~40 KB log, and the verifier's per-attestation

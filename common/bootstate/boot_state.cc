@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/bootstate/action_strings.h"
 #include "common/bootstate/describe.h"
 #include "common/bootstate/digest_check.h"
 #include "common/bootstate/extract_context.h"
@@ -23,6 +24,7 @@ namespace {
 namespace ev = ::vtpm::eventlog;
 using internal::EventLabel;
 using internal::ExtractContext;
+using ::vtpm_attest::v1::EVENTLOG_AFTER_EXIT_BOOT_SERVICES;
 using ::vtpm_attest::v1::EVENTLOG_DIGEST_MISMATCH;
 using ::vtpm_attest::v1::EVENTLOG_UNEXPECTED_EVENT;
 
@@ -39,26 +41,87 @@ bool SeparatorValueOk(const ev::Event& e, bool* error) {
   return e.pcr >= 12 && e.pcr <= 14 && e.data == "WBCL";
 }
 
-// Checks the event's digest where its data determines it. Returns false
-// when the event must not be decoded (its data does not match its
-// digest); sets `*off_by_one` when the shim quirk explains the mismatch.
-bool CheckDigest(const ev::Event& e, bool windows_log, ExtractContext& ctx,
-                 bool* off_by_one) {
+// What the generic digest check found.
+enum class DigestCheck {
+  kMismatch,       // the data does not hash to the digest: do not decode
+  kRecomputed,     // a digest rule applies and holds in a supported bank
+  kNotRecomputed,  // no rule for this event (or no supported bank)
+};
+
+// Checks the event's digest where its data determines it; sets
+// `*off_by_one` when the shim quirk explains the mismatch.
+DigestCheck CheckDigest(const ev::Event& e, bool windows_log,
+                        ExtractContext& ctx, bool* off_by_one) {
   *off_by_one = false;
   std::optional<DigestRule> rule = DigestRuleFor(e, windows_log);
-  if (!rule.has_value()) return true;
+  if (!rule.has_value()) return DigestCheck::kNotRecomputed;
   DigestComparison c = CompareDigests(e, rule->inputs);
-  if (c.match) return true;
+  if (c.match) {
+    // A vacuous match (no supported bank) recomputes nothing.
+    return c.skipped_banks.size() < e.digests.size()
+               ? DigestCheck::kRecomputed
+               : DigestCheck::kNotRecomputed;
+  }
   if (IsShimOffByOne(e)) {
     *off_by_one = true;
     ctx.NeedQuirk(kQuirkShimOffByOne, &e,
                   "the data without its last byte hashes to the digest");
-    return true;
+    return DigestCheck::kRecomputed;
   }
   ctx.Find(EVENTLOG_DIGEST_MISMATCH, e,
            absl::StrCat("digest is not ", rule->name, ": ", c.detail,
                         "; the event's type or data was changed"));
-  return false;
+  return DigestCheck::kMismatch;
+}
+
+// True for the PCR 5 "Exit Boot Services Returned with Success/Failure"
+// actions, whose digest was recomputed: the only events that belong after
+// "Exit Boot Services Invocation".
+bool IsExitBootServicesReturn(const ev::Event& e, const ExtractContext& ctx) {
+  return e.pcr == 5 && e.type == ev::EV_EFI_ACTION &&
+         (e.data == kExitBootServicesSucceeded ||
+          e.data == kExitBootServicesFailed) &&
+         ctx.IsRecomputed(e.index);
+}
+
+// BootState.exit_boot_services_index, and an
+// EVENTLOG_AFTER_EXIT_BOOT_SERVICES finding for every event after it in log
+// order (other than its "Returned" actions) in a PCR the policy does not
+// let the OS extend. Log order across PCRs is not measured: this catches
+// appends that keep it; reordered logs are left to the accounting and
+// repeated-measurement checks.
+void CheckAfterExitBootServices(const std::vector<const ev::Event*>& events,
+                                ExtractContext& ctx) {
+  auto& st = ctx.state();
+  st.set_exit_boot_services_index(-1);
+  size_t i = 0;
+  for (; i < events.size(); ++i) {
+    const ev::Event& e = *events[i];
+    if (e.pcr == 5 && e.type == ev::EV_EFI_ACTION &&
+        e.data == kExitBootServicesInvocation && ctx.IsRecomputed(e.index)) {
+      st.set_exit_boot_services_index(static_cast<int32_t>(e.index));
+      break;
+    }
+  }
+  if (i == events.size()) return;
+  const ev::Event& ebs = *events[i];
+  const std::set<uint32_t>& os_pcrs = ctx.options().os_extended_pcrs;
+  for (++i; i < events.size(); ++i) {
+    const ev::Event& e = *events[i];
+    if (IsExitBootServicesReturn(e, ctx) || os_pcrs.count(e.pcr) != 0) {
+      continue;
+    }
+    const std::string* sha256 = e.DigestFor(TPM2_ALG_SHA256);
+    ctx.Find(
+        EVENTLOG_AFTER_EXIT_BOOT_SERVICES, e,
+        absl::StrCat("logged after ExitBootServices (", EventLabel(ebs), ")",
+                     sha256 != nullptr
+                         ? absl::StrCat(", sha256 ", HexEncode(*sha256))
+                         : std::string(),
+                     ": the firmware has handed over, so this extend came "
+                     "from the OS; PCR ",
+                     e.pcr, " is not in the policy's boot.osExtendedPcrs"));
+  }
 }
 
 void Summarize(const ev::Event& e, vtpm_attest::v1::EventSummary* s) {
@@ -129,9 +192,11 @@ absl::StatusOr<Extraction> ExtractBootState(const ev::ParsedLog& log,
                absl::StrCat(ev::EventTypeName(e->type),
                             " does not belong in PCR ", e->pcr));
     }
+    bool separator_ok = false;
     if (e->type == ev::EV_SEPARATOR) {
       bool error = false;
-      if (!SeparatorValueOk(*e, &error)) {
+      separator_ok = SeparatorValueOk(*e, &error);
+      if (!separator_ok) {
         ctx.Find(EVENTLOG_UNEXPECTED_EVENT, *e,
                  absl::StrCat("separator value ", HexEncode(e->data),
                               " is neither 00000000 nor an error value"));
@@ -142,18 +207,29 @@ absl::StatusOr<Extraction> ExtractBootState(const ev::ParsedLog& log,
       }
     }
     bool off_by_one = false;
-    if (!CheckDigest(*e, windows_log, ctx, &off_by_one)) continue;
+    DigestCheck digest = CheckDigest(*e, windows_log, ctx, &off_by_one);
+    if (separator_ok && digest == DigestCheck::kRecomputed) {
+      ctx.MarkRecomputed(*e);
+    }
+    if (digest == DigestCheck::kMismatch) continue;
+    const bool recomputed = digest == DigestCheck::kRecomputed;
     if (e->pcr <= 6) {
-      firmware.Decode(*e);
+      firmware.Decode(*e, recomputed);
     } else if (e->pcr == 7) {
-      secure_boot.Decode(*e, off_by_one);
+      secure_boot.Decode(*e, recomputed, off_by_one);
     } else {
-      os_loader.Decode(*e);
+      os_loader.Decode(*e, recomputed);
     }
   }
   firmware.Finish();
   secure_boot.Finish();
   os_loader.Finish();
+  CheckAfterExitBootServices(events, ctx);
+  for (auto& summary : *st.mutable_events()) {
+    summary.set_digest_basis(ctx.IsRecomputed(summary.index())
+                                 ? vtpm_attest::v1::DIGEST_BASIS_RECOMPUTED
+                                 : vtpm_attest::v1::DIGEST_BASIS_OPAQUE);
+  }
 
   absl::StatusOr<PcrValues> replayed = ev::Replay(log);
   if (!replayed.ok()) {

@@ -70,6 +70,12 @@ struct DigestComparison {
 DigestComparison CompareDigests(const eventlog::Event& e,
                                 const std::vector<std::string>& inputs);
 
+// True when one of `inputs` hashes to the event's digest in every
+// supported bank and there is at least one supported bank (no vacuous
+// match): the digest is recomputed from those bytes.
+bool DigestsRecomputedFrom(const eventlog::Event& e,
+                           const std::vector<std::string>& inputs);
+
 }  // namespace vtpm::bootstate
 
 #endif  // VTPM_COMMON_BOOTSTATE_DIGEST_CHECK_H_

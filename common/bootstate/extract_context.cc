@@ -39,6 +39,25 @@ void ExtractContext::NeedQuirk(const char* quirk, const eventlog::Event* e,
               e != nullptr ? e->index : 0});
 }
 
+void ExtractContext::MarkRecomputed(const eventlog::Event& e) {
+  recomputed_.insert(e.index);
+}
+
+bool ExtractContext::IsRecomputed(uint32_t event_index) const {
+  return recomputed_.count(event_index) != 0;
+}
+
+bool ExtractContext::MeasuredOnce(const std::string& what,
+                                  const eventlog::Event& e) {
+  auto [it, first] = first_measured_.try_emplace(what, EventLabel(e));
+  if (first) return true;
+  Find(vtpm_attest::v1::EVENTLOG_REPEATED_MEASUREMENT, e,
+       absl::StrCat(what, " is measured again (first by ", it->second,
+                    "); a boot measures it once, so which one was in force "
+                    "is unknown (an appended or reordered event)"));
+  return false;
+}
+
 std::string EventLabel(const eventlog::Event& e) {
   return absl::StrFormat("event %d (PCR %d, %s)", e.index, e.pcr,
                          eventlog::EventTypeName(e.type));

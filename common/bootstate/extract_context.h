@@ -3,6 +3,9 @@
 #ifndef VTPM_COMMON_BOOTSTATE_EXTRACT_CONTEXT_H_
 #define VTPM_COMMON_BOOTSTATE_EXTRACT_CONTEXT_H_
 
+#include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -31,9 +34,23 @@ class ExtractContext {
   void NeedQuirk(const char* quirk, const eventlog::Event* e,
                  absl::string_view detail);
 
+  // Records that `e`'s digest was recomputed from its data and that the
+  // data is of a kind understood for its PCR: its EventSummary gets
+  // DIGEST_BASIS_RECOMPUTED (every other verified event is OPAQUE).
+  void MarkRecomputed(const eventlog::Event& e);
+  bool IsRecomputed(uint32_t event_index) const;
+
+  // `what` (e.g. "the GRUB kernel command line") is measured once per
+  // boot: the second and later events that measure it are each an
+  // EVENTLOG_REPEATED_MEASUREMENT finding naming the first event too.
+  // Returns false for such a repeat.
+  bool MeasuredOnce(const std::string& what, const eventlog::Event& e);
+
  private:
   const ExtractOptions& options_;
   Extraction* out_;
+  std::set<uint32_t> recomputed_;
+  std::map<std::string, std::string> first_measured_;  // what -> EventLabel
 };
 
 // "event 12 (PCR 4, EV_EFI_ACTION)".

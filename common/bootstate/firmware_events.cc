@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/bootstate/action_strings.h"
 #include "common/bootstate/describe.h"
 #include "common/bootstate/device_path.h"
 #include "common/bootstate/efi_variable.h"
@@ -35,11 +36,12 @@ std::optional<uint16_t> BootOptionNumber(absl::string_view name) {
 
 }  // namespace
 
-void FirmwareDecoder::Decode(const ev::Event& e) {
+void FirmwareDecoder::Decode(const ev::Event& e, bool recomputed) {
   auto& st = ctx_.state();
   switch (e.type) {
     case ev::EV_S_CRTM_VERSION:
-      if (st.firmware_version().empty()) {
+      if (recomputed && e.pcr == 0) ctx_.MarkRecomputed(e);
+      if (ctx_.MeasuredOnce("the S-CRTM (firmware) version", e)) {
         st.set_firmware_version(LoggedString(e.data));
       }
       return;
@@ -75,7 +77,15 @@ void FirmwareDecoder::Decode(const ev::Event& e) {
       return;
     case ev::EV_EFI_VARIABLE_BOOT:
     case ev::EV_EFI_VARIABLE_BOOT2:
-      DecodeBootVariable(e);
+      DecodeBootVariable(e, recomputed);
+      return;
+    case ev::EV_EFI_VARIABLE_DRIVER_CONFIG:
+      // PCRs 1, 3 and 5 hold configuration variables no rule judges; the
+      // data is understood when it is a UEFI_VARIABLE_DATA.
+      if (recomputed && (e.pcr == 1 || e.pcr == 3 || e.pcr == 5) &&
+          ParseUefiVariableData(e.data).ok()) {
+        ctx_.MarkRecomputed(e);
+      }
       return;
     case ev::EV_EFI_BOOT_SERVICES_DRIVER:
     case ev::EV_EFI_RUNTIME_SERVICES_DRIVER:
@@ -91,6 +101,7 @@ void FirmwareDecoder::Decode(const ev::Event& e) {
         ctx_.Note(absl::StrCat(EventLabel(e), ": ", gpt.status().message()));
         return;
       }
+      if (recomputed && e.pcr == 5) ctx_.MarkRecomputed(e);
       if (st.gpt_size() != 0) {
         ctx_.Note(absl::StrCat(EventLabel(e),
                                ": a second GPT was measured; partitions of "
@@ -99,15 +110,15 @@ void FirmwareDecoder::Decode(const ev::Event& e) {
       for (auto& p : gpt->partitions) *st.add_gpt() = std::move(p);
       return;
     }
+    case ev::EV_ACTION:
     case ev::EV_EFI_ACTION:
-      if (e.pcr == 4 && e.data ==
-                            "Returning from EFI Application from Boot "
-                            "Option") {
+      if (recomputed && IsKnownAction(e.pcr, e.data)) ctx_.MarkRecomputed(e);
+      if (e.type != ev::EV_EFI_ACTION) return;
+      if (e.pcr == 4 && e.data == kReturningFromEfiApplication) {
         ctx_.Note(absl::StrCat(EventLabel(e),
                                ": a boot option returned to the firmware, "
                                "which then tried another"));
-      } else if (e.pcr == 5 &&
-                 e.data == "Exit Boot Services Returned with Failure") {
+      } else if (e.pcr == 5 && e.data == kExitBootServicesFailed) {
         ctx_.Note(absl::StrCat(EventLabel(e), ": ExitBootServices failed"));
       }
       return;
@@ -116,12 +127,13 @@ void FirmwareDecoder::Decode(const ev::Event& e) {
   }
 }
 
-void FirmwareDecoder::DecodeBootVariable(const ev::Event& e) {
+void FirmwareDecoder::DecodeBootVariable(const ev::Event& e, bool recomputed) {
   auto var = ParseUefiVariableData(e.data);
   if (!var.ok()) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": ", var.status().message()));
     return;
   }
+  if (recomputed && (e.pcr == 1 || e.pcr == 5)) ctx_.MarkRecomputed(e);
   if (var->vendor_guid != kEfiGlobalVariableGuid) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": boot variable ", var->name,
                            " with vendor GUID ", var->vendor_guid));
@@ -131,6 +143,12 @@ void FirmwareDecoder::DecodeBootVariable(const ev::Event& e) {
     auto order = ParseBootOrder(var->data);
     if (!order.ok()) {
       ctx_.Note(absl::StrCat(EventLabel(e), ": ", order.status().message()));
+      return;
+    }
+    if (boot_order_.has_value()) {
+      ctx_.Note(absl::StrCat(EventLabel(e),
+                             ": BootOrder measured again; the first one is "
+                             "shown"));
       return;
     }
     boot_order_ = *order;
@@ -145,6 +163,11 @@ void FirmwareDecoder::DecodeBootVariable(const ev::Event& e) {
   if (!option.ok()) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": ", var->name, ": ",
                            option.status().message()));
+    return;
+  }
+  if (boot_options_.count(*number) != 0) {
+    ctx_.Note(absl::StrCat(EventLabel(e), ": ", var->name,
+                           " measured again; the first one is shown"));
     return;
   }
   boot_options_[*number] = absl::StrFormat(

@@ -1,11 +1,10 @@
 #include "common/bootstate/os_events.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/bootstate/digest_check.h"
+#include "common/bootstate/measured_file.h"
+#include "common/bootstate/os_text.h"
 #include "common/bootstate/tagged_event.h"
 #include "common/bootstate/ucs2.h"
 #include "common/hex.h"
@@ -16,28 +15,6 @@ namespace {
 
 namespace ev = ::vtpm::eventlog;
 
-constexpr absl::string_view kGrubCmd = "grub_cmd: ";
-constexpr absl::string_view kGrubKernelCmdline = "kernel_cmdline: ";
-constexpr absl::string_view kGrubModuleCmdline = "module_cmdline: ";
-
-// A UTF-16 string with and without its trailing NUL: the two forms
-// systemd-stub versions hash (with it up to 252, without it later).
-std::vector<std::string> Utf16Candidates(absl::string_view data) {
-  std::vector<std::string> out{std::string(data)};
-  if (data.size() >= 2 &&
-      data.substr(data.size() - 2) == absl::string_view("\0\0", 2)) {
-    out.emplace_back(data.substr(0, data.size() - 2));
-  }
-  return out;
-}
-
-// True when the event's digests are the hash of its UTF-16 data.
-bool HashesToOwnUtf16(const ev::Event& e, absl::string_view data) {
-  if (!LooksLikeAsciiUtf16(data)) return false;
-  DigestComparison c = CompareDigests(e, Utf16Candidates(data));
-  return c.match && c.skipped_banks.size() < e.digests.size();
-}
-
 std::string Sha256Of(const ev::Event& e) {
   const std::string* d = e.DigestFor(TPM2_ALG_SHA256);
   return d != nullptr ? absl::StrCat(" (sha256 ", HexEncode(*d), ")") : "";
@@ -45,28 +22,41 @@ std::string Sha256Of(const ev::Event& e) {
 
 }  // namespace
 
-void OsLoaderDecoder::Decode(const ev::Event& e) {
+void OsLoaderDecoder::Decode(const ev::Event& e, bool recomputed) {
+  if (e.pcr == 8) {
+    DecodePcr8(e);
+    return;
+  }
+  if (e.pcr == 11) {
+    DecodeUkiEvent(e);
+    return;
+  }
+  // A command line is found by what its digest covers: in PCR 9 (the
+  // EFI stub's load options) or 12 (systemd-stub), UTF-16 data that hashes
+  // to the digest is one, whatever the event type says.
+  if ((e.pcr == 9 || e.pcr == 12) && e.type != ev::EV_EVENT_TAG &&
+      HashesToOwnUtf16(e, e.data)) {
+    const bool stub = e.pcr == 12;
+    ctx_.MarkRecomputed(e);
+    ctx_.MeasuredOnce(stub ? kSystemdStubCmdline : kEfiStubLoadOptions, e);
+    if (e.type != ev::EV_IPL || !stub) {
+      ctx_.Note(absl::StrCat(EventLabel(e),
+                             ": UTF-16 text that hashes to the digest is "
+                             "judged as a kernel command line"));
+    }
+    AddCmdline(e, LoggedString(e.data), "",
+               stub ? "systemd-stub" : "efi-load-options");
+    return;
+  }
   if (e.type == ev::EV_EVENT_TAG) {
-    DecodeTag(e);
+    DecodeTag(e, recomputed);
     return;
   }
   if (e.type != ev::EV_IPL) return;
   switch (e.pcr) {
-    case 8:
-      DecodeGrubString(e);
-      return;
     case 9:
-      AddFile(e, LoggedString(e.data));
-      return;
-    case 11:
-      DecodeUkiEvent(e);
-      return;
     case 12:
-      if (HashesToOwnUtf16(e, e.data)) {
-        SetCmdline(e, LoggedString(e.data));
-      } else {
-        AddFile(e, LoggedString(e.data));
-      }
+      AddFile(e, LoggedString(e.data));
       return;
     case 13:
       AddFile(e, LoggedString(e.data));
@@ -82,49 +72,12 @@ void OsLoaderDecoder::Decode(const ev::Event& e) {
   }
 }
 
-void OsLoaderDecoder::DecodeGrubString(const ev::Event& e) {
-  absl::string_view s = e.data;
-  while (!s.empty() && s.back() == '\0') s.remove_suffix(1);
-  if (absl::StartsWith(s, kGrubCmd)) {
-    absl::string_view command = s.substr(kGrubCmd.size());
-    std::vector<absl::string_view> words =
-        absl::StrSplit(command, ' ', absl::SkipEmpty());
-    if (words.size() >= 2 && (words[0] == "linux" || words[0] == "linuxefi" ||
-                              words[0] == "linux16")) {
-      grub_kernels_.insert(std::string(words[1]));
-    }
-    ctx_.state().add_grub_commands(ToDisplayString(command));
-  } else if (absl::StartsWith(s, kGrubKernelCmdline)) {
-    absl::string_view cmdline = s.substr(kGrubKernelCmdline.size());
-    absl::string_view kernel = cmdline.substr(0, cmdline.find(' '));
-    absl::ConsumePrefix(&kernel, "BOOT_IMAGE=");
-    if (grub_kernels_.count(std::string(kernel)) == 0) {
-      ctx_.Find(
-          vtpm_attest::v1::EVENTLOG_UNEXPECTED_EVENT, e,
-          absl::StrCat("GRUB kernel command line \"", ToDisplayString(cmdline),
-                       "\" does not start with the kernel of an earlier "
-                       "\"linux\" command; the unmeasured "
-                       "\"kernel_cmdline: \" prefix may have been "
-                       "put on another string"));
-      return;
-    }
-    SetCmdline(e, ToDisplayString(cmdline));
-  } else if (absl::StartsWith(s, kGrubModuleCmdline)) {
-    ctx_.Note(absl::StrCat(EventLabel(e), ": GRUB module command line \"",
-                           ToDisplayString(s.substr(kGrubModuleCmdline.size())),
-                           "\""));
-  } else if (HashesToOwnUtf16(e, e.data)) {
-    SetCmdline(e, LoggedString(e.data));  // systemd-stub <= 250
-  } else {
-    ctx_.Note(absl::StrCat(EventLabel(e), ": \"", LoggedString(e.data),
-                           "\" (not decoded)"));
-  }
-}
-
 void OsLoaderDecoder::DecodeUkiEvent(const ev::Event& e) {
-  const std::string name = LoggedString(e.data);
   if (!pending_uki_section_.has_value()) {
-    // A name event: H(section name in ASCII, NUL included).
+    // A name event: H(section name in ASCII, NUL included). Anything but
+    // an EV_IPL is left undecoded (opaque).
+    if (e.type != ev::EV_IPL) return;
+    const std::string name = LoggedString(e.data);
     std::string ascii_name = name;
     ascii_name.push_back('\0');
     DigestComparison c = CompareDigests(e, {ascii_name});
@@ -134,25 +87,32 @@ void OsLoaderDecoder::DecodeUkiEvent(const ev::Event& e) {
                              "\" does not hash to its name: ", c.detail));
       return;
     }
+    if (DigestsRecomputedFrom(e, {ascii_name})) ctx_.MarkRecomputed(e);
     pending_uki_section_ = name;
     return;
   }
-  if (name != *pending_uki_section_) {
-    ctx_.Find(vtpm_attest::v1::EVENTLOG_DIGEST_MISMATCH, e,
-              absl::StrCat("UKI section data event \"", name,
-                           "\" follows the name event of section \"",
-                           *pending_uki_section_, "\""));
-    pending_uki_section_.reset();
-    return;
-  }
+  // The data event: whatever follows the name event in PCR 11 (the order
+  // within a PCR is measured), whatever type or name it claims.
+  const std::string section = *pending_uki_section_;
   pending_uki_section_.reset();
-  auto* section = ctx_.state().add_uki_sections();
-  section->set_name(name);
-  FillDigests(e, section->mutable_digests());
-  if (name == ".cmdline") {
-    if (const std::string* d = e.DigestFor(TPM2_ALG_SHA256)) {
-      ctx_.state().set_kernel_cmdline_sha256(HexEncode(*d));
-    }
+  const std::string claimed =
+      e.type == ev::EV_IPL ? LoggedString(e.data) : std::string();
+  if (e.type != ev::EV_IPL || claimed != section) {
+    ctx_.Find(vtpm_attest::v1::EVENTLOG_DIGEST_MISMATCH, e,
+              absl::StrCat("UKI section data event \"", claimed, "\" (",
+                           ev::EventTypeName(e.type),
+                           ") follows the name event of section \"", section,
+                           "\"; it is taken as that section's data"));
+  }
+  ctx_.MeasuredOnce(absl::StrCat("the UKI section ", section), e);
+  auto* s = ctx_.state().add_uki_sections();
+  s->set_name(section);
+  FillDigests(e, s->mutable_digests());
+  s->set_event_index(e.index);
+  if (section == ".cmdline") {
+    const std::string* d = e.DigestFor(TPM2_ALG_SHA256);
+    AddCmdline(e, "", d != nullptr ? HexEncode(*d) : std::string(),
+               "uki-cmdline");
     ctx_.Note(absl::StrCat(
         "the kernel command line is the UKI's .cmdline section, measured "
         "only as a digest",
@@ -160,7 +120,7 @@ void OsLoaderDecoder::DecodeUkiEvent(const ev::Event& e) {
   }
 }
 
-void OsLoaderDecoder::DecodeTag(const ev::Event& e) {
+void OsLoaderDecoder::DecodeTag(const ev::Event& e, bool recomputed) {
   auto tag = ParseTaggedEvent(e.data);
   if (!tag.ok()) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": ", tag.status().message()));
@@ -171,20 +131,24 @@ void OsLoaderDecoder::DecodeTag(const ev::Event& e) {
     absl::Status s = DecodeWbclEvent(e.data, &wbcl_);
     if (!s.ok()) {
       ctx_.Note(absl::StrCat(EventLabel(e), ": ", s.message()));
+    } else if (recomputed) {
+      ctx_.MarkRecomputed(e);
     }
     return;
   }
-  if (tag->id == kLinuxLoadOptionsTag && HashesToOwnUtf16(e, tag->data)) {
-    SetCmdline(e, LoggedString(tag->data));
-    return;
-  }
-  std::string label = TaggedEventLabel(tag->data);
   if (tag->id == kLinuxLoadOptionsTag) {
+    ctx_.MeasuredOnce(kEfiStubLoadOptions, e);
+    if (HashesToOwnUtf16(e, tag->data)) {
+      ctx_.MarkRecomputed(e);
+      AddCmdline(e, LoggedString(tag->data), "", "efi-load-options");
+      return;
+    }
     ctx_.Note(absl::StrCat(
         "the kernel's load options (command line) are measured only as a "
         "digest",
         Sha256Of(e)));
   }
+  std::string label = TaggedEventLabel(tag->data);
   AddFile(e, label.empty() ? absl::StrFormat("tag 0x%08x", tag->id) : label);
 }
 
@@ -194,17 +158,37 @@ void OsLoaderDecoder::AddFile(const ev::Event& e, const std::string& name) {
   FillDigests(e, f->mutable_digests());
   f->set_pcr(e.pcr);
   f->set_event_index(e.index);
+  if ((e.pcr == 8 || e.pcr == 9) &&
+      ClassifyFileName(name) == FileKind::kKernel) {
+    ctx_.MeasuredOnce(absl::StrCat("a kernel file in PCR ", e.pcr), e);
+  }
 }
 
-void OsLoaderDecoder::SetCmdline(const ev::Event& e,
-                                 const std::string& cmdline) {
+void OsLoaderDecoder::AddCmdline(const ev::Event& e, const std::string& text,
+                                 const std::string& sha256,
+                                 const char* source) {
   auto& st = ctx_.state();
-  if (cmdline_set_ && st.kernel_cmdline() != cmdline) {
-    ctx_.Note(absl::StrCat(EventLabel(e), ": kernel command line \"", cmdline,
-                           "\" replaces \"", st.kernel_cmdline(), "\""));
+  const bool digest_only = text.empty() && !sha256.empty();
+  auto* c = st.add_kernel_cmdlines();
+  c->set_text(text);
+  c->set_sha256(digest_only ? sha256 : Sha256Hex(text));
+  c->set_pcr(e.pcr);
+  c->set_event_index(e.index);
+  c->set_source(source);
+  if (digest_only) {
+    if (st.kernel_cmdline_sha256().empty()) {
+      st.set_kernel_cmdline_sha256(sha256);
+    }
+    return;
   }
-  st.set_kernel_cmdline(cmdline);
-  cmdline_set_ = true;
+  if (!text_cmdline_seen_) {
+    st.set_kernel_cmdline(text);
+    text_cmdline_seen_ = true;
+  } else if (st.kernel_cmdline() != text) {
+    ctx_.Note(absl::StrCat(EventLabel(e), ": another kernel command line \"",
+                           text, "\" (the first was \"", st.kernel_cmdline(),
+                           "\"); every one is judged"));
+  }
 }
 
 void OsLoaderDecoder::Finish() {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/bootstate/action_strings.h"
 #include "common/bootstate/digest_check.h"
 #include "common/bootstate/guid.h"
 
@@ -48,9 +49,6 @@ constexpr Quirk kQuirks[] = {
      "The log has no event other than EV_NO_ACTION.",
      "An empty boot state is accepted; nothing about the boot is known."},
 };
-
-constexpr absl::string_view kExitBootServicesInvocation =
-    "Exit Boot Services Invocation";
 
 }  // namespace
 

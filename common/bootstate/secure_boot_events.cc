@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/bootstate/action_strings.h"
 #include "common/bootstate/efi_signature_list.h"
 #include "common/bootstate/efi_variable.h"
 #include "common/bootstate/guid.h"
@@ -16,24 +17,31 @@ using ::vtpm_attest::v1::SignatureEntry;
 
 constexpr size_t kMaxNoteValue = 200;
 
+// A SecureBoot value counts as on only when it is the one byte 01.
+bool IsOn(absl::string_view value) {
+  return value.size() == 1 && value[0] == '\1';
+}
+
 }  // namespace
 
-void SecureBootDecoder::Decode(const ev::Event& e, bool off_by_one) {
+void SecureBootDecoder::Decode(const ev::Event& e, bool recomputed,
+                               bool off_by_one) {
   switch (e.type) {
     case ev::EV_SEPARATOR:
       separator_seen_ = true;
       return;
     case ev::EV_EFI_VARIABLE_DRIVER_CONFIG:
-      DecodeConfig(e);
+      DecodeConfig(e, recomputed);
       return;
     case ev::EV_EFI_VARIABLE_AUTHORITY:
-      DecodeAuthority(e, off_by_one);
+      DecodeAuthority(e, recomputed, off_by_one);
       return;
     case ev::EV_EFI_ACTION:
-      if (e.data == "UEFI Debug Mode") {
+      if (recomputed && IsKnownAction(e.pcr, e.data)) ctx_.MarkRecomputed(e);
+      if (e.data == kUefiDebugMode) {
         ctx_.Note(absl::StrCat(EventLabel(e),
                                ": a UEFI debugger was enabled during boot"));
-      } else if (e.data == "DMA Protection Disabled") {
+      } else if (e.data == kDmaProtectionDisabled) {
         ctx_.Note(absl::StrCat(EventLabel(e),
                                ": the platform reports DMA protection as "
                                "disabled"));
@@ -47,27 +55,33 @@ void SecureBootDecoder::Decode(const ev::Event& e, bool off_by_one) {
   }
 }
 
-void SecureBootDecoder::DecodeConfig(const ev::Event& e) {
+void SecureBootDecoder::DecodeConfig(const ev::Event& e, bool recomputed) {
   auto& st = ctx_.state();
   auto var = ParseUefiVariableData(e.data);
   if (!var.ok()) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": ", var.status().message()));
     return;
   }
-  const std::string key = absl::StrCat(var->vendor_guid, ":", var->name);
-  if (!seen_.insert(key).second) {
-    ctx_.Find(vtpm_attest::v1::EVENTLOG_UNEXPECTED_EVENT, e,
-              absl::StrCat("Secure Boot variable ", var->name,
-                           " is measured a second time; which value was in "
-                           "force is unknown"));
+  if (recomputed) ctx_.MarkRecomputed(e);
+  const bool global = var->vendor_guid == kEfiGlobalVariableGuid;
+  const bool image_db = var->vendor_guid == kImageSecurityDatabaseGuid;
+  const bool first =
+      ctx_.MeasuredOnce(absl::StrCat("the Secure Boot variable ", var->name,
+                                     " (", var->vendor_guid, ")"),
+                        e);
+  if (!first) {
+    // Every instance counts for SecureBoot (on only if every one says
+    // so); for the databases the first is kept and the finding fails
+    // the verdict.
+    if (global && var->name == "SecureBoot" && !IsOn(var->data)) {
+      st.set_secure_boot(false);
+    }
     return;
   }
   if (separator_seen_) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": ", var->name,
                            " measured after the PCR 7 separator"));
   }
-  const bool global = var->vendor_guid == kEfiGlobalVariableGuid;
-  const bool image_db = var->vendor_guid == kImageSecurityDatabaseGuid;
   google::protobuf::RepeatedPtrField<SignatureEntry>* target = nullptr;
   if (global && var->name == "SecureBoot") {
     if (var->data.size() != 1 ||
@@ -75,10 +89,8 @@ void SecureBootDecoder::DecodeConfig(const ev::Event& e) {
       ctx_.Note(absl::StrCat(EventLabel(e), ": SecureBoot value ",
                              HexEncode(var->data),
                              " is not one byte 00 or 01; taken as off"));
-      st.set_secure_boot(false);
-    } else {
-      st.set_secure_boot(var->data[0] == '\1');
     }
+    st.set_secure_boot(IsOn(var->data));
     st.set_secure_boot_known(true);
     return;
   } else if (global && var->name == "PK") {
@@ -108,7 +120,8 @@ void SecureBootDecoder::DecodeConfig(const ev::Event& e) {
   for (auto& entry : *entries) *target->Add() = std::move(entry);
 }
 
-void SecureBootDecoder::DecodeAuthority(const ev::Event& e, bool off_by_one) {
+void SecureBootDecoder::DecodeAuthority(const ev::Event& e, bool recomputed,
+                                        bool off_by_one) {
   auto& st = ctx_.state();
   absl::string_view data = e.data;
   if (off_by_one && !data.empty()) data.remove_suffix(1);
@@ -118,6 +131,14 @@ void SecureBootDecoder::DecodeAuthority(const ev::Event& e, bool off_by_one) {
     return;
   }
   const bool shim = var->vendor_guid == kShimLockGuid;
+  const bool shim_state =
+      shim && (var->name == "SbatLevel" || var->name == "MokSBState" ||
+               var->name == "MokListTrusted" || var->name == "MokDBState");
+  // Understood: shim's state variables, or one signature that decodes.
+  bool bare = false;
+  auto sig = shim_state ? absl::StatusOr<SignatureEntry>(SignatureEntry())
+                        : ParseAuthoritySignature(var->data, &bare);
+  if (recomputed && sig.ok()) ctx_.MarkRecomputed(e);
   if (shim && var->name == "SbatLevel") {
     std::string text = absl::StrReplaceAll(
         ToDisplayString(var->data.substr(0, kMaxNoteValue)), {{"\\x0a", " "}});
@@ -138,8 +159,6 @@ void SecureBootDecoder::DecodeAuthority(const ev::Event& e, bool off_by_one) {
     }
     return;
   }
-  bool bare = false;
-  auto sig = ParseAuthoritySignature(var->data, &bare);
   if (!sig.ok()) {
     ctx_.Note(absl::StrCat(EventLabel(e), ": authority ", var->name, ": ",
                            sig.status().message()));

@@ -4,7 +4,6 @@
 #ifndef VTPM_COMMON_BOOTSTATE_SECURE_BOOT_EVENTS_H_
 #define VTPM_COMMON_BOOTSTATE_SECURE_BOOT_EVENTS_H_
 
-#include <set>
 #include <string>
 
 #include "common/bootstate/extract_context.h"
@@ -17,30 +16,37 @@ class SecureBootDecoder {
   explicit SecureBootDecoder(ExtractContext& ctx) : ctx_(ctx) {}
 
   // Decodes one verified PCR 7 event whose digest checked out;
-  // `off_by_one` says its data has one unmeasured trailing byte (quirk
-  // shim-secureboot-off-by-one), which is dropped.
+  // `recomputed`: a digest rule applied and held; `off_by_one` says its
+  // data has one unmeasured trailing byte (quirk
+  // shim-secureboot-off-by-one), which is dropped. Marks the event
+  // recomputed when it is and its data is understood: a configuration
+  // variable that parses, an authority whose signature decodes (or one of
+  // shim's SbatLevel, MokSBState, MokListTrusted, MokDBState), a known
+  // PCR 7 action string.
   //   EV_EFI_VARIABLE_DRIVER_CONFIG: SecureBoot (EFI global variable GUID,
   //     one byte: secure_boot = value 1, secure_boot_known), PK and KEK
   //     (global GUID), db and dbx (image security database GUID) ->
   //     signature lists. A variable measured twice is an
-  //     EVENTLOG_UNEXPECTED_EVENT finding (which value was in force is
-  //     unknown). Other names or GUIDs are noted.
+  //     EVENTLOG_REPEATED_MEASUREMENT finding naming both events (which
+  //     value was in force is unknown); the databases keep the first
+  //     instance, secure_boot holds only if every SecureBoot instance is
+  //     01. Other names or GUIDs are noted.
   //   EV_EFI_VARIABLE_AUTHORITY: an EFI_SIGNATURE_DATA -> authorities
   //     (firmware's "db", shim's "Shim"/"MokListRT"/"MokList", ...);
   //     shim's SbatLevel, MokSBState and MokListTrusted -> notes.
   //   EV_EFI_ACTION "UEFI Debug Mode", "DMA Protection Disabled" -> notes.
-  void Decode(const eventlog::Event& e, bool off_by_one);
+  void Decode(const eventlog::Event& e, bool recomputed, bool off_by_one);
 
   // Notes an enabled Secure Boot without any authority event.
   void Finish();
 
  private:
-  void DecodeConfig(const eventlog::Event& e);
-  void DecodeAuthority(const eventlog::Event& e, bool off_by_one);
+  void DecodeConfig(const eventlog::Event& e, bool recomputed);
+  void DecodeAuthority(const eventlog::Event& e, bool recomputed,
+                       bool off_by_one);
 
   ExtractContext& ctx_;
   bool separator_seen_ = false;
-  std::set<std::string> seen_;  // "guid:name" of configuration variables
 };
 
 }  // namespace vtpm::bootstate::internal

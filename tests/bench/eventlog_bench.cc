@@ -187,7 +187,8 @@ AttestFixture MakeAttestFixture(const std::string& name, std::string bytes,
   f.rules = b.required_db_size() + b.required_dbx_size() +
             b.allowed_boot_applications_size() + b.allowed_drivers_size() +
             b.allowed_kernel_cmdlines_size() + b.allowed_kernels_size() +
-            b.allowed_initrds_size();
+            b.allowed_initrds_size() + b.allowed_boot_files_size() +
+            b.allowed_kernel_cmdline_sha256_size();
   return f;
 }
 

@@ -30,6 +30,7 @@ using testing::U64;
 using testing::Utf16;
 using ::vtpm::testing::LogBuilder;
 using ::vtpm_attest::v1::EVENTLOG_DIGEST_MISMATCH;
+using ::vtpm_attest::v1::EVENTLOG_REPEATED_MEASUREMENT;
 using ::vtpm_attest::v1::EVENTLOG_UNEXPECTED_EVENT;
 
 constexpr char kExitBootServices[] = "Exit Boot Services Invocation";
@@ -141,11 +142,11 @@ TEST(ConstructedLogTest, WindowsBootConfigurationLog) {
   // `forged` replaces the event data, keeping the honest digest.
   auto build = [&](const std::string& forged) {
     LogBuilder b;
-    b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
     b.AddEventWithDigests(12, ev::EV_EVENT_TAG, forged.empty() ? sipa : forged,
                           {{TPM2_ALG_SHA256, *Hash(TPM2_ALG_SHA256, sipa)}});
     b.AddEvent(12, ev::EV_SEPARATOR, "WBCL");
     b.AddEvent(13, ev::EV_SEPARATOR, "WBCL");
+    b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
     return b.Build();
   };
   Extraction x = ExtractBytes(build(""));
@@ -162,7 +163,7 @@ TEST(ConstructedLogTest, WindowsBootConfigurationLog) {
   ASSERT_NE(off, sipa);
   Extraction forged = ExtractBytes(build(off));
   EXPECT_EQ(CountFindings(forged, EVENTLOG_DIGEST_MISMATCH,
-                          "event 1 (PCR 12, EV_EVENT_TAG)"),
+                          "event 0 (PCR 12, EV_EVENT_TAG)"),
             1)
       << FindingsText(forged);
   EXPECT_FALSE(forged.state.has_windows());
@@ -173,7 +174,7 @@ TEST(ConstructedLogTest, WindowsBootConfigurationLog) {
   relabelled.replace(0, 4, testing::U32(0x49dffe0f));
   Extraction hidden = ExtractBytes(build(relabelled));
   EXPECT_EQ(CountFindings(hidden, EVENTLOG_DIGEST_MISMATCH,
-                          "event 1 (PCR 12, EV_EVENT_TAG)"),
+                          "event 0 (PCR 12, EV_EVENT_TAG)"),
             1)
       << FindingsText(hidden);
 }
@@ -182,7 +183,6 @@ TEST(ConstructedLogTest, SystemdStubCommandLineInPcr12) {
   const std::string cmdline = "root=/dev/vda2 quiet";
   std::string utf16 = Utf16(cmdline) + Nul16();
   LogBuilder b;
-  b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   // systemd >= 253 hashes the UTF-16 text without its NUL.
   b.AddEventWithDigests(
       12, ev::EV_IPL, utf16,
@@ -190,6 +190,7 @@ TEST(ConstructedLogTest, SystemdStubCommandLineInPcr12) {
   // Credentials: the digest is of a cpio archive, the data its label.
   b.AddEventWithDigests(12, ev::EV_IPL, Utf16("Credentials initrd") + Nul16(),
                         {{TPM2_ALG_SHA256, std::string(32, 'c')}});
+  b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   Extraction x = ExtractBytes(b.Build());
   EXPECT_TRUE(x.findings.empty()) << FindingsText(x);
   EXPECT_EQ(x.state.kernel_cmdline(), cmdline);
@@ -200,10 +201,10 @@ TEST(ConstructedLogTest, SystemdStubCommandLineInPcr12) {
   // A changed command line with the old digest is not taken as the
   // command line.
   LogBuilder c;
-  c.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   c.AddEventWithDigests(
       12, ev::EV_IPL, Utf16("root=/dev/vda2 init=/bin/sh") + Nul16(),
       {{TPM2_ALG_SHA256, *Hash(TPM2_ALG_SHA256, Utf16(cmdline))}});
+  c.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   Extraction y = ExtractBytes(c.Build());
   EXPECT_TRUE(y.state.kernel_cmdline().empty());
 }
@@ -212,10 +213,10 @@ TEST(ConstructedLogTest, LoadOptionsTagWithTheCommandLine) {
   const std::string cmdline = "console=ttyS0";
   std::string utf16 = Utf16(cmdline) + Nul16();
   LogBuilder b;
-  b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   b.AddEventWithDigests(9, ev::EV_EVENT_TAG,
                         testing::TaggedEvent(kLinuxLoadOptionsTag, utf16),
                         {{TPM2_ALG_SHA256, *Hash(TPM2_ALG_SHA256, utf16)}});
+  b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   Extraction x = ExtractBytes(b.Build());
   EXPECT_TRUE(x.findings.empty()) << FindingsText(x);
   EXPECT_EQ(x.state.kernel_cmdline(), cmdline);
@@ -235,18 +236,26 @@ TEST(ConstructedLogTest, SecureBootVariableMeasuredTwice) {
   b.AddEvent(5, ev::EV_EFI_ACTION, kExitBootServices);
   Extraction x = ExtractBytes(b.Build());
   ASSERT_EQ(x.findings.size(), 1u) << FindingsText(x);
-  EXPECT_EQ(x.findings[0].code, EVENTLOG_UNEXPECTED_EVENT);
-  EXPECT_TRUE(absl::StrContains(x.findings[0].message,
-                                "event 1 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG)"
-                                ": Secure Boot variable SecureBoot is "
-                                "measured a second time"));
-  EXPECT_TRUE(x.state.secure_boot());  // the first value; flagged anyway
+  EXPECT_EQ(x.findings[0].code, EVENTLOG_REPEATED_MEASUREMENT);
+  EXPECT_EQ(x.findings[0].event_index, 1u);
+  // The finding names both events.
+  EXPECT_TRUE(absl::StrContains(
+      x.findings[0].message,
+      "event 1 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG): the Secure Boot "
+      "variable SecureBoot"))
+      << x.findings[0].message;
+  EXPECT_TRUE(absl::StrContains(
+      x.findings[0].message,
+      "first by event 0 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG)"))
+      << x.findings[0].message;
+  // On only if every instance says so.
+  EXPECT_FALSE(x.state.secure_boot());
+  EXPECT_TRUE(x.state.secure_boot_known());
   EXPECT_EQ(x.state.db_size(), 0);
   EXPECT_TRUE(HasNote(
       x.state,
       "configuration variable " + std::string(kEfiGlobalVariableGuid) + ":db"));
   EXPECT_TRUE(HasNote(x.state, "MokSBState is set: shim does not verify"));
-  EXPECT_TRUE(HasNote(x.state, "Secure Boot is enabled but no authority"));
 }
 
 TEST(ConstructedLogTest, LegacySha1Log) {

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/bootstate/test_logs.h"
+#include "tests/eventlog/log_edit.h"
 #include "tests/harness/process.h"
 
 namespace vtpm::bootstate {
@@ -52,6 +53,60 @@ const Value& Field(const Struct& s, const std::string& key) {
   static const Value kNull;
   auto it = s.fields().find(key);
   return it == s.fields().end() ? kNull : it->second;
+}
+
+// An event appended after boot (as root extending PCR 8 would) is shown
+// with its findings; --os-extended-pcr lets the OS extend that PCR; the
+// JSON events carry their digest basis.
+TEST(EventlogCliTest, AppendedEventsAndTheDigestBasis) {
+  TempDir dir;
+  eventlog::ParsedLog log = testing::LoadLog(kShim);
+  ::vtpm::testing::EditedLog edited =
+      ::vtpm::testing::EditLog(log, [&](std::vector<eventlog::Event>& e) {
+        e.push_back(::vtpm::testing::GrubEvent(
+            log, "kernel_cmdline: ", "/vmlinuz console=ttyS0 quiet"));
+      });
+  ASSERT_TRUE(::vtpm::testing::WriteFile(dir.Sub("log"), edited.bytes).ok());
+  ASSERT_TRUE(::vtpm::testing::WriteFile(dir.Sub("pcrs"),
+                                         ::vtpm::testing::PcrText(edited.pcrs))
+                  .ok());
+  CommandResult r =
+      Cli({"eventlog", "show", dir.Sub("log"), "--pcrs", dir.Sub("pcrs")});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(absl::StrContains(
+      r.output,
+      "kernel command line: /vmlinuz console=ttyS0 quiet (event 45, PCR 8, "
+      "grub)"))
+      << r.output;
+  EXPECT_TRUE(absl::StrContains(
+      r.output, "EVENTLOG_AFTER_EXIT_BOOT_SERVICES: event 45 (PCR 8, EV_IPL)"))
+      << r.output;
+  EXPECT_TRUE(absl::StrContains(
+      r.output, "EVENTLOG_REPEATED_MEASUREMENT: event 45 (PCR 8, EV_IPL)"))
+      << r.output;
+  CommandResult os = Cli({"eventlog", "show", dir.Sub("log"), "--pcrs",
+                          dir.Sub("pcrs"), "--os-extended-pcr", "8"});
+  EXPECT_EQ(os.exit_code, 1) << os.output;
+  EXPECT_FALSE(
+      absl::StrContains(os.output, "EVENTLOG_AFTER_EXIT_BOOT_SERVICES"))
+      << os.output;
+  EXPECT_TRUE(absl::StrContains(os.output, "EVENTLOG_REPEATED_MEASUREMENT"));
+  EXPECT_EQ(Cli({"eventlog", "show", Log(kShim), "--os-extended-pcr", "24"})
+                .exit_code,
+            2);
+
+  CommandResult json = Cli({"eventlog", "show", Log(kShim), "--pcrs",
+                            Pcrs(kShim), "--format", "json"});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  const Struct doc = ParseJson(json.output);
+  const auto& events = Field(doc, "events").list_value();
+  ASSERT_EQ(events.values_size(), 45);
+  auto basis = [&](int i) {
+    return Field(events.values(i).struct_value(), "digest_basis")
+        .string_value();
+  };
+  EXPECT_EQ(basis(13), "DIGEST_BASIS_RECOMPUTED");  // "Calling EFI Application"
+  EXPECT_EQ(basis(22), "DIGEST_BASIS_OPAQUE");      // shim
 }
 
 TEST(EventlogCliTest, TextAgainstGuestPcrs) {

@@ -2,7 +2,9 @@
 // with the structures the OVMF logs lack (GPT, Windows SIPA events,
 // systemd-stub command line, signature lists of several types, an
 // off-by-one shim authority, boot variables, a legacy SHA-1 log, two
-// banks), so that fuzzing starts deep in every decoder.
+// banks) and what an attacker makes of a log (retyped and relabelled
+// events, values measured twice, events after ExitBootServices), so that
+// fuzzing starts deep in every decoder.
 //   bootstate_make_seeds OUT_DIR
 #include <cstdio>
 #include <string>
@@ -107,6 +109,45 @@ void Os(LogBuilder& b) {
   b.AddEvent(5, ev::EV_EFI_ACTION, "Exit Boot Services Invocation");
 }
 
+// A guest-root attacker's log: the GRUB command line relabelled and
+// retyped (found by content), appended twice, a UKI data event retyped, a
+// second SecureBoot value, events after ExitBootServices.
+void Attacked(LogBuilder& b) {
+  auto grub = [&](uint32_t type, const std::string& data,
+                  const std::string& text) {
+    b.AddEventWithDigests(
+        8, type, data, {{TPM2_ALG_SHA256, *vtpm::Hash(TPM2_ALG_SHA256, text)}});
+  };
+  b.AddEvent(
+      7, ev::EV_EFI_VARIABLE_DRIVER_CONFIG,
+      Var(bs::kEfiGlobalVariableGuid, "SecureBoot", std::string(1, '\0')));
+  b.AddEvent(7, ev::EV_SEPARATOR, std::string(4, '\0'));
+  grub(ev::EV_IPL, std::string("grub_cmd: linux /vmlinuz ro\0", 28),
+       "linux /vmlinuz ro");
+  grub(ev::EV_ACTION, "/vmlinuz ro init=/bin/sh", "/vmlinuz ro init=/bin/sh");
+  grub(ev::EV_IPL, std::string("module_cmdline: BOOT_IMAGE=/vmlinuz ro\0", 40),
+       "BOOT_IMAGE=/vmlinuz ro");
+  b.AddEventWithDigests(8, ev::EV_COMPACT_HASH, "opaque",
+                        {{TPM2_ALG_SHA256, std::string(32, 'o')}});
+  b.AddEventWithDigests(4, ev::EV_COMPACT_HASH, "app",
+                        {{TPM2_ALG_SHA256, std::string(32, 'a')}});
+  b.AddEvent(11, ev::EV_IPL, std::string(".cmdline\0", 9));
+  b.AddEventWithDigests(11, ev::EV_EVENT_TAG, "retyped",
+                        {{TPM2_ALG_SHA256, std::string(32, 'c')}});
+  b.AddEvent(5, ev::EV_EFI_ACTION, "Exit Boot Services Invocation");
+  b.AddEvent(5, ev::EV_EFI_ACTION, "Exit Boot Services Returned with Success");
+  grub(ev::EV_IPL, std::string("kernel_cmdline: /vmlinuz ro\0", 28),
+       "/vmlinuz ro");
+  b.AddEvent(7, ev::EV_EFI_VARIABLE_DRIVER_CONFIG,
+             Var(bs::kEfiGlobalVariableGuid, "SecureBoot", "\1"));
+  b.AddEvent(11, ev::EV_IPL, std::string(".cmdline\0", 9));
+  b.AddEventWithDigests(11, ev::EV_IPL,
+                        t::Utf16(".cmdline") + std::string(2, '\0'),
+                        {{TPM2_ALG_SHA256, std::string(32, 'd')}});
+  b.AddEvent(0, ev::EV_S_CRTM_VERSION, t::Utf16("9.9") + std::string(2, '\0'));
+  b.AddEvent(0, ev::EV_S_CRTM_VERSION, t::Utf16("1.0") + std::string(2, '\0'));
+}
+
 bool Write(const std::string& dir, const std::string& name,
            const std::string& bytes) {
   auto s = vtpm::testing::WriteFile(dir + "/" + name, bytes);
@@ -151,5 +192,9 @@ int main(int argc, char** argv) {
 
   LogBuilder empty;
   ok &= Write(dir, "seed-constructed-empty", empty.Build());
+
+  LogBuilder attacked;
+  Attacked(attacked);
+  ok &= Write(dir, "seed-constructed-attacked", attacked.Build());
   return ok ? 0 : 1;
 }

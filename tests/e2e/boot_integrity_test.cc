@@ -222,6 +222,49 @@ TEST_F(BootIntegrityTest, PcrChangedAfterBootBreaksReplay) {
   EXPECT_THAT(Codes(*run.verdict), ElementsAre(v1::EVENTLOG_REPLAY_MISMATCH));
 }
 
+// Each real boot passes the policy `policy learn` writes for it, end to
+// end: every allowlist rule accounts for every extend of that boot, and no
+// value is measured twice or after ExitBootServices.
+TEST_F(BootIntegrityTest, EveryRealBootPassesItsLearnedPolicy) {
+  for (const char* name : {"ovmf-direct-plain-crb", "ovmf-uki-plain-crb",
+                           "ovmf-shim-secboot-crb"}) {
+    SCOPED_TRACE(name);
+    const std::string dir = SourceDir() + "/tests/data/eventlogs/" + name;
+    std::string learned = dir_.Sub(std::string(name) + ".json");
+    auto r = RunCommand({BinaryDir() + "/verifier/cli/vtpm-attest", "policy",
+                         "learn", "--from-eventlog",
+                         dir + "/binary_bios_measurements", "--pcrs",
+                         dir + "/pcrs-sha256.txt", "--name", name, "--label",
+                         "image=test", "--out", learned});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << r->output;
+    auto policy = ReadFile(learned);
+    ASSERT_TRUE(policy.ok());
+    auto tpm = Swtpm::Start(dir_.Sub(std::string("tpm-") + name), *ca_);
+    ASSERT_TRUE(tpm.ok()) << tpm.status();
+    std::string log = *ReadFile(dir + "/binary_bios_measurements");
+    auto parsed = eventlog::ParseEventLog(log);
+    ASSERT_TRUE(parsed.ok());
+    ASSERT_TRUE(ExtendTpmWithLog(*parsed, (*tpm)->tools_env()).ok());
+    std::string path = dir_.Sub(
+        "guest-root/sys/kernel/security/tpm0/binary_bios_measurements");
+    fs::create_directories(fs::path(path).parent_path());
+    ASSERT_TRUE(WriteFile(path, log).ok());
+    WritePolicy(*policy);
+    StartVerifier();
+    auto a =
+        MakeAttestor(**tpm, agent::AkAlgorithm::kEccP256,
+                     agent::EkAlgorithm::kAuto, std::string("state-") + name);
+    ASSERT_NE(a, nullptr);
+    auto run = Run(*a);
+    EXPECT_RESULT(run, v1::RESULT_PASS);
+    EXPECT_EQ(run.verdict->policy(), name);
+    EXPECT_EQ(run.verdict->boot_state().exit_boot_services_index(),
+              static_cast<int32_t>(parsed->events.size() - 2));
+    verifier_->Shutdown();
+  }
+}
+
 TEST_F(BootIntegrityTest, PolicyLearnedFromTheDatabaseAcceptsTheGoldenVm) {
   const std::string uuid = "0b5e6d9a-3c1f-4a57-9a7e-2f1d3c4b5a69";
   std::string uuid_path = dir_.Sub("guest-root/sys/class/dmi/id/product_uuid");

@@ -25,8 +25,14 @@ inline constexpr char kOvmfDbxPlaceholder[] =
 // A 64-hex-digit digest made of `byte` (e.g. "a1a1...").
 std::string FakeDigest(unsigned char byte);
 
-// shim -> grub -> kernel under Secure Boot with Microsoft keys.
+// shim -> grub -> kernel under Secure Boot with Microsoft keys, with the
+// events of the log that the rules account for (digest bases as
+// ExtractBootState gives them) and its one kernel command line.
 vtpm_attest::v1::BootState ShimSecureBootState();
+
+// Changes the state's (first) kernel command line: the singular field,
+// kernel_cmdlines(0) (text and sha256) and its event's description.
+void SetCmdline(vtpm_attest::v1::BootState* s, const std::string& text);
 
 }  // namespace vtpm::testing
 

@@ -217,12 +217,14 @@ TEST(EvidenceTest, PolicyQuirkNamesAreTheQuirksTable) {
 
 TEST(EvidenceTest, ExtractOptionsFollowThePolicy) {
   auto p = ParsePolicy(
-      R"({"allowedQuirks": ["empty-log"], "boot": {"extraEventTypes": ["EV_IPL"]}})",
+      R"({"allowedQuirks": ["empty-log"], "boot": {"extraEventTypes": ["EV_IPL"],
+          "osExtendedPcrs": [12, 13]}})",
       "p.json", "p");
   ASSERT_TRUE(p.ok());
   auto o = ExtractOptionsForPolicy(*p);
   EXPECT_EQ(o.allowed_quirks, std::set<std::string>{"empty-log"});
   EXPECT_EQ(o.extra_event_types, std::set<std::string>{"EV_IPL"});
+  EXPECT_EQ(o.os_extended_pcrs, (std::set<uint32_t>{12, 13}));
   EXPECT_TRUE(o.include_events);
 }
 

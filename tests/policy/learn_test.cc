@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <re2/re2.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "tests/policy/boot_state_data.h"
 #include "verifier/policy/policy.h"
@@ -114,12 +116,12 @@ TEST(LearnTest, RejectsEachOtherChange) {
        v1::POLICY_BOOT_APPLICATION},
       {"cmdline changed",
        [](v1::BootState* s) {
-         s->set_kernel_cmdline("/vmlinuz console=ttyS0 panic=-1 single");
+         testing::SetCmdline(s, "/vmlinuz console=ttyS0 panic=-1 single");
        },
        v1::POLICY_KERNEL_CMDLINE},
       {"cmdline with a regex metacharacter where the original has '='",
        [](v1::BootState* s) {
-         s->set_kernel_cmdline("/vmlinuz console.ttyS0 panic=-1");
+         testing::SetCmdline(s, "/vmlinuz console.ttyS0 panic=-1");
        },
        v1::POLICY_KERNEL_CMDLINE},
       {"kernel changed",
@@ -176,6 +178,27 @@ TEST(LearnTest, LearnsQuirksFirmwareAndWindows) {
   auto& pcrs = *(*s.mutable_pcrs())["sha256"].mutable_values();
   pcrs["12"] = FakeDigest(0xcc);
   pcrs["13"] = FakeDigest(0xcd);
+  // Windows Boot Manager's SIPA containers, recomputed from their data.
+  auto add_sipa = [&](uint32_t pcr) {
+    v1::EventSummary* e = s.add_events();
+    e->set_index(50 + pcr);
+    e->set_pcr(pcr);
+    e->set_type(0x6);
+    e->set_type_name("EV_EVENT_TAG");
+    e->set_digest_basis(v1::DIGEST_BASIS_RECOMPUTED);
+    (*e->mutable_digests())["sha256"] = FakeDigest(0x40 + pcr);
+  };
+  add_sipa(12);
+  add_sipa(13);
+  // shim's opaque MOK lists in PCR 14: no Windows rule could account for
+  // them, so none is learned.
+  EXPECT_FALSE(LearnAndReload(s).boot().forbid_windows_test_signing());
+  // A Windows boot: SIPA containers in PCR 14 too.
+  s.mutable_events()->erase(
+      std::remove_if(s.mutable_events()->begin(), s.mutable_events()->end(),
+                     [](const auto& e) { return e.pcr() == 14; }),
+      s.mutable_events()->end());
+  add_sipa(14);
   Policy p = LearnAndReload(s);
   EXPECT_THAT(p.allowed_quirks(), ElementsAre("shim-secureboot-off-by-one"));
   EXPECT_EQ(p.boot().minimum_firmware_version(), "2.7");
@@ -219,6 +242,73 @@ TEST(LearnTest, Errors) {
   (*(*sha1_only.mutable_pcrs())["sha1"].mutable_values())["0"] =
       std::string(40, '0');
   EXPECT_FALSE(LearnPolicy(sha1_only, {}).ok());
+}
+
+// Every opaque extend of the golden boot is learned, so the learned rules
+// account for all of them: grub.cfg as a boot file, an opaque PCR 4 event
+// that is no decoded application by its digest.
+TEST(LearnTest, LearnsEveryOpaqueExtend) {
+  v1::BootState s = ShimSecureBootState();
+  v1::EventSummary* e = s.add_events();
+  e->set_index(44);
+  e->set_pcr(4);
+  e->set_type(0xC);
+  e->set_type_name("EV_COMPACT_HASH");
+  e->set_digest_basis(v1::DIGEST_BASIS_OPAQUE);
+  (*e->mutable_digests())["sha256"] = FakeDigest(0x99);
+  Policy p = LearnAndReload(s);
+  EXPECT_THAT(p.boot().allowed_boot_files(), ElementsAre(FakeDigest(0xb1)));
+  EXPECT_THAT(p.boot().allowed_boot_applications(),
+              ElementsAre(FakeDigest(0xa1), FakeDigest(0xa2), FakeDigest(0xa3),
+                          FakeDigest(0x99)));
+  EXPECT_THAT(p.description(), HasSubstr("1 other boot file digest(s)"));
+  EXPECT_TRUE(Codes(p, s).empty());
+  // Without the extra event's digest the policy rejects that boot.
+  p.mutable_boot()->mutable_allowed_boot_applications()->RemoveLast();
+  EXPECT_THAT(Codes(p, s), ElementsAre(v1::EVENTLOG_UNCLASSIFIED_EVENT));
+}
+
+// An opaque PCR 7 event: no allowlist can account for it under the
+// Secure Boot rules, so learning refuses rather than write a policy that
+// rejects its own golden boot.
+TEST(LearnTest, RefusesABootItsRulesWouldReject) {
+  v1::BootState s = ShimSecureBootState();
+  v1::EventSummary* e = s.add_events();
+  e->set_index(44);
+  e->set_pcr(7);
+  e->set_type(0x80000007);
+  e->set_type_name("EV_EFI_ACTION");
+  e->set_digest_basis(v1::DIGEST_BASIS_OPAQUE);
+  (*e->mutable_digests())["sha256"] = FakeDigest(0x98);
+  auto r = LearnPolicy(s, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(),
+              AllOf(HasSubstr("would reject the boot it was learned from"),
+                    HasSubstr("EVENTLOG_UNCLASSIFIED_EVENT"),
+                    HasSubstr("event 44 (PCR 7")));
+  // A stored verdict's state (no events) is learned from its decoded
+  // objects alone.
+  s.clear_events();
+  EXPECT_TRUE(LearnPolicy(s, {}).ok());
+}
+
+// Every command line is learned; with one measured only as a digest, the
+// sha256 rule lists every command line's digest.
+TEST(LearnTest, LearnsEveryCommandLine) {
+  v1::BootState s = ShimSecureBootState();
+  v1::KernelCmdline* uki = s.add_kernel_cmdlines();
+  uki->set_sha256(FakeDigest(0xc5));
+  uki->set_pcr(11);
+  uki->set_event_index(44);
+  uki->set_source("uki-cmdline");
+  Policy p = LearnAndReload(s);
+  ASSERT_EQ(p.boot().allowed_kernel_cmdlines_size(), 1);
+  EXPECT_THAT(p.boot().allowed_kernel_cmdline_sha256(),
+              ElementsAre(s.kernel_cmdlines(0).sha256(), FakeDigest(0xc5)));
+  EXPECT_TRUE(Codes(p, s).empty());
+  uki->set_sha256(FakeDigest(0xc6));
+  EXPECT_THAT(Codes(p, s), ElementsAre(v1::POLICY_KERNEL_CMDLINE));
 }
 
 TEST(LearnTest, MatchLabelsOption) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -19,6 +20,7 @@ namespace v1 = vtpm_attest::v1;
 using ::testing::AllOf;
 using testing::FakeDigest;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ShimSecureBootState;
 
 Policy MustParse(const std::string& json) {
@@ -83,10 +85,16 @@ TEST(RulesTest, TpmModelJudgesTheCertifiedModel) {
 TEST(RulesTest, TpmFamilyComesFromTheVerifiedQuote) {
   Policy p = MustParse(R"({"tpmFamily": "2.0"})");
   PolicyInput in;
+  in.tpm.family = "1.2";
   auto r = EvaluatePolicy(p, in);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code(), v1::POLICY_TPM_FAMILY);
   in.tpm.family = "2.0";
+  EXPECT_TRUE(EvaluatePolicy(p, in).empty());
+  // A family the guest reports is not judged: only the quote's.
+  v1::TpmFacts claimed;
+  claimed.set_family("1.2");
+  in.reported.tpm = &claimed;
   EXPECT_TRUE(EvaluatePolicy(p, in).empty());
 }
 
@@ -163,6 +171,46 @@ TEST(RulesTest, AcceptedBanks) {
   EXPECT_EQ(r[0].code(), v1::POLICY_BANK);
   in.banks = {TPM2_ALG_SHA384};
   EXPECT_TRUE(EvaluatePolicy(MustParse("{}"), in).empty());
+}
+
+// Every boot rule asks for the log it judges (a rule without a log would
+// be skipped and pass every VM): each field of BootPolicy, set alone.
+TEST(RulesTest, EveryBootRuleNeedsTheEventLog) {
+  const std::string d = FakeDigest(0x42);
+  const std::vector<std::string> rules = {
+      R"("requireEventLog": true)",
+      R"("requireSecureBoot": true)",
+      absl::StrCat(R"("requiredDb": [")", d, R"("])"),
+      absl::StrCat(R"("forbiddenDb": [")", d, R"("])"),
+      absl::StrCat(R"("requiredDbx": [")", d, R"("])"),
+      absl::StrCat(R"("allowedBootApplications": [")", d, R"("])"),
+      absl::StrCat(R"("allowedDrivers": [")", d, R"("])"),
+      R"("allowedKernelCmdlines": ["x"])",
+      absl::StrCat(R"("allowedInitrds": [")", d, R"("])"),
+      absl::StrCat(R"("allowedKernels": [")", d, R"("])"),
+      R"("minimumFirmwareVersion": "1.0")",
+      R"("forbidWindowsTestSigning": true)",
+      R"("forbidWindowsDebugging": true)",
+      absl::StrCat(R"("allowedKernelCmdlineSha256": [")", d, R"("])"),
+      absl::StrCat(R"("allowedBootFiles": [")", d, R"("])"),
+  };
+  for (const std::string& rule : rules) {
+    Policy p = MustParse(absl::StrCat(
+        R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": )",
+        R"([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14]}], "boot": {)",
+        rule, "}}"));
+    EXPECT_TRUE(PolicyNeedsEventLog(p)) << rule;
+    auto r = EvaluatePolicy(p, PolicyInput{});
+    ASSERT_FALSE(r.empty()) << rule;
+    EXPECT_EQ(r[0].code(), v1::EVENTLOG_MISSING) << rule;
+  }
+  // Fields that only widen what a log may hold ask for nothing.
+  EXPECT_FALSE(
+      PolicyNeedsEventLog(MustParse(R"({"boot": {"extraEventTypes": ["EV_IPL"],
+                             "osExtendedPcrs": [12]}})")));
+  // Every BootPolicy field is in one list or the other.
+  EXPECT_EQ(rules.size() + 2,
+            static_cast<size_t>(v1::BootPolicy::descriptor()->field_count()));
 }
 
 TEST(RulesTest, EventLogRequired) {
@@ -317,27 +365,33 @@ TEST(RulesTest, KernelCmdlineIsAFullMatch) {
       "console=ttyS0"]}})");
   v1::BootState s = ShimSecureBootState();
   EXPECT_TRUE(Evaluate(p, s).empty());
-  s.set_kernel_cmdline("/vmlinuz console=ttyS0 panic=-1 init=/bin/sh");
-  (*s.mutable_events())[4].set_description(
-      "kernel_cmdline: /vmlinuz console=ttyS0 panic=-1 init=/bin/sh");
+  testing::SetCmdline(&s, "/vmlinuz console=ttyS0 panic=-1 init=/bin/sh");
   auto r = Evaluate(p, s);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code(), v1::POLICY_KERNEL_CMDLINE);
-  EXPECT_THAT(r[0].message(), AllOf(HasSubstr("boot.allowedKernelCmdlines"),
-                                    HasSubstr("init=/bin/sh"),
-                                    HasSubstr("event 39 (PCR 8, EV_IPL)")));
+  // The message names the command line's own event (39, GRUB's
+  // kernel_cmdline), not the "linux" command (35) that also contains it.
+  EXPECT_THAT(
+      r[0].message(),
+      AllOf(HasSubstr("boot.allowedKernelCmdlines"), HasSubstr("init=/bin/sh"),
+            HasSubstr("event 39 (PCR 8, EV_IPL)"), HasSubstr("grub"),
+            Not(HasSubstr("event 35"))));
   // A pattern matching a part of the line is not enough.
-  s.set_kernel_cmdline("quiet console=ttyS0");
+  testing::SetCmdline(&s, "quiet console=ttyS0");
   EXPECT_EQ(Evaluate(p, s).size(), 1u);
-  s.set_kernel_cmdline("");
+  // No command line at all is judged as the empty string.
+  s.clear_kernel_cmdline();
+  s.clear_kernel_cmdlines();
   r = Evaluate(p, s);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_THAT(r[0].message(), HasSubstr("no kernel command line"));
 }
 
 TEST(RulesTest, Kernels) {
-  Policy p = MustParse(absl::StrCat(R"({"boot": {"allowedKernels": [")",
-                                    FakeDigest(0xb2), R"("]}})"));
+  Policy p = MustParse(
+      absl::StrCat(R"({"boot": {"allowedKernels": [")", FakeDigest(0xb2),
+                   R"("], "allowedBootFiles": [")", FakeDigest(0xb1), R"(", ")",
+                   FakeDigest(0xb3), R"("]}})"));
   v1::BootState s = ShimSecureBootState();
   EXPECT_TRUE(Evaluate(p, s).empty());
   (*s.mutable_kernel_and_initrd(1)->mutable_digests())["sha256"] =
@@ -357,9 +411,51 @@ TEST(RulesTest, Kernels) {
   EXPECT_THAT(r[0].message(), HasSubstr("no kernel was measured"));
 }
 
+// File names are not measured: with a kernel or initrd allowlist every
+// PCR 9 digest must be in allowedKernels, allowedInitrds or
+// allowedBootFiles, whatever the file is called.
+TEST(RulesTest, EveryFileDigestIsAccountedFor) {
+  Policy p = MustParse(absl::StrCat(R"({"boot": {"allowedKernels": [")",
+                                    FakeDigest(0xb2), R"("]}})"));
+  v1::BootState s = ShimSecureBootState();
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].code(), v1::EVENTLOG_UNCLASSIFIED_EVENT);
+  EXPECT_THAT(r[0].message(),
+              AllOf(HasSubstr("boot.allowedBootFiles"),
+                    HasSubstr("event 33 (PCR 9, EV_IPL, sha256 " +
+                              FakeDigest(0xb1) + ")"),
+                    HasSubstr("grub.cfg")));
+  EXPECT_EQ(r[1].code(), v1::EVENTLOG_UNCLASSIFIED_EVENT);
+  EXPECT_THAT(r[1].message(), HasSubstr("event 41 (PCR 9"));
+  // The kernel renamed to something that is not a kernel (its name is
+  // not measured) no longer counts as a kernel, and is still judged.
+  s.mutable_kernel_and_initrd(1)->set_name("/boot/grub/fonts/unicode.pf2");
+  (*s.mutable_kernel_and_initrd(1)->mutable_digests())["sha256"] =
+      FakeDigest(0xef);
+  for (auto& e : *s.mutable_events()) {
+    if (e.index() == 36) (*e.mutable_digests())["sha256"] = FakeDigest(0xef);
+  }
+  Policy with_files = MustParse(
+      absl::StrCat(R"({"boot": {"allowedKernels": [")", FakeDigest(0xb2),
+                   R"("], "allowedBootFiles": [")", FakeDigest(0xb1), R"(", ")",
+                   FakeDigest(0xb3), R"("]}})"));
+  r = Evaluate(with_files, s);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].code(), v1::POLICY_INITRD);
+  EXPECT_THAT(r[0].message(), HasSubstr("no kernel was measured"));
+  EXPECT_EQ(r[1].code(), v1::EVENTLOG_UNCLASSIFIED_EVENT);
+  EXPECT_THAT(
+      r[1].message(),
+      AllOf(HasSubstr("event 36 (PCR 9, EV_IPL, sha256 " + FakeDigest(0xef)),
+            HasSubstr("allowedBootFiles")));
+}
+
 TEST(RulesTest, Initrds) {
-  Policy p = MustParse(absl::StrCat(R"({"boot": {"allowedInitrds": [")",
-                                    FakeDigest(0xb3), R"("]}})"));
+  Policy p = MustParse(
+      absl::StrCat(R"({"boot": {"allowedInitrds": [")", FakeDigest(0xb3),
+                   R"("], "allowedBootFiles": [")", FakeDigest(0xb1), R"(", ")",
+                   FakeDigest(0xb2), R"("]}})"));
   v1::BootState s = ShimSecureBootState();
   EXPECT_TRUE(Evaluate(p, s).empty());
   (*s.mutable_kernel_and_initrd(2)->mutable_digests())["sha256"] =
@@ -373,6 +469,7 @@ TEST(RulesTest, Initrds) {
   // UKI sections count: a .initrd section with another digest fails.
   v1::UkiSection* sec = s.add_uki_sections();
   sec->set_name(".initrd");
+  sec->set_event_index(60);
   (*sec->mutable_digests())["sha256"] = FakeDigest(0xb3);
   (*s.mutable_kernel_and_initrd(2)->mutable_digests())["sha256"] =
       FakeDigest(0xb3);
@@ -380,7 +477,7 @@ TEST(RulesTest, Initrds) {
   (*sec->mutable_digests())["sha256"] = FakeDigest(0xf1);
   r = Evaluate(p, s);
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_THAT(r[0].message(), HasSubstr("UKI section .initrd"));
+  EXPECT_THAT(r[0].message(), HasSubstr("UKI section .initrd (event 60)"));
 }
 
 TEST(RulesTest, ClassifiesMeasuredFiles) {
@@ -426,12 +523,25 @@ TEST(RulesTest, Windows) {
       R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": [0, 7, 12, 13, 14]}],
           "boot": {"forbidWindowsTestSigning": true, "forbidWindowsDebugging": true}})");
   v1::BootState s = ShimSecureBootState();
-  EXPECT_TRUE(Evaluate(p, s).empty());  // not a Windows boot
+  // shim's MOK lists (PCR 14) are opaque: no Windows rule can account for
+  // them.
+  auto r = Evaluate(p, s);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].code(), v1::EVENTLOG_UNCLASSIFIED_EVENT);
+  EXPECT_THAT(r[0].message(), AllOf(HasSubstr("boot.forbidWindowsTestSigning"),
+                                    HasSubstr("event 23 (PCR 14")));
+  // Without them: not a Windows boot, passes.
+  s.mutable_events()->erase(
+      std::remove_if(s.mutable_events()->begin(), s.mutable_events()->end(),
+                     [](const auto& e) { return e.pcr() == 14; }),
+      s.mutable_events()->end());
+  s.mutable_pcrs()->at("sha256").mutable_values()->erase("14");
+  EXPECT_TRUE(Evaluate(p, s).empty());
   s.mutable_windows()->set_code_integrity_enabled(true);
   EXPECT_TRUE(Evaluate(p, s).empty());
   s.mutable_windows()->set_test_signing(true);
   s.mutable_windows()->set_kernel_debugging(true);
-  auto r = Evaluate(p, s);
+  r = Evaluate(p, s);
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].code(), v1::POLICY_WINDOWS);
   EXPECT_THAT(r[0].message(), AllOf(HasSubstr("boot.forbidWindowsTestSigning"),

@@ -32,7 +32,8 @@ void ExpectFieldError(const std::string& json, const std::string& field,
 TEST(ValidateTest, Sha256ListsNeedDigestsOfTheRightSize) {
   for (const char* field :
        {"requiredDb", "forbiddenDb", "requiredDbx", "allowedBootApplications",
-        "allowedDrivers", "allowedInitrds", "allowedKernels"}) {
+        "allowedDrivers", "allowedInitrds", "allowedKernels",
+        "allowedBootFiles", "allowedKernelCmdlineSha256"}) {
     SCOPED_TRACE(field);
     ExpectFieldError(absl::StrCat(R"({"boot": {")", field, R"(": [")",
                                   FakeDigest(1), R"(", "abcd"]}})"),
@@ -198,6 +199,42 @@ TEST(ValidateTest, BootRulesNeedTheirPcrsQuoted) {
                                        R"("], "requireSecureBoot": true}})"),
                           "p.json", "p")
                   .ok());
+}
+
+TEST(ValidateTest, OsExtendedPcrs) {
+  ExpectFieldError(R"({"boot": {"osExtendedPcrs": [12, 24]}})",
+                   "boot.osExtendedPcrs[1]", "PCR 24 is not 0-23");
+  ExpectFieldError(R"({"boot": {"osExtendedPcrs": [12, 13, 12]}})",
+                   "boot.osExtendedPcrs[2]", "PCR 12 is listed twice");
+  auto p = ParsePolicy(R"({"boot": {"osExtendedPcrs": [0, 12, 23]}})", "p.json",
+                       "p");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->boot().os_extended_pcrs_size(), 3);
+}
+
+TEST(ValidateTest, AllowedBootFilesAreCanonicalized) {
+  auto p = ParsePolicy(absl::StrCat(R"({"boot": {"allowedBootFiles": ["0x)",
+                                    std::string(64, 'B'), R"("]}})"),
+                       "p.json", "p");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->boot().allowed_boot_files(0), std::string(64, 'b'));
+}
+
+TEST(ValidateTest, LegacyEkRoots) {
+  ExpectFieldError(R"({"legacyEkRoots": ["abcd"]})", "legacyEkRoots[0]",
+                   "2 bytes");
+  ExpectFieldError(absl::StrCat(R"({"legacyEkRoots": [")", FakeDigest(1),
+                                R"(", "not hex"]})"),
+                   "legacyEkRoots[1]");
+  // A SHA-1 fingerprint is not a SHA-256 one.
+  ExpectFieldError(
+      absl::StrCat(R"({"legacyEkRoots": [")", std::string(40, 'a'), R"("]})"),
+      "legacyEkRoots[0]", "20 bytes");
+  auto p = ParsePolicy(
+      absl::StrCat(R"({"legacyEkRoots": [")", std::string(64, 'E'), R"("]})"),
+      "p.json", "p");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->legacy_ek_roots(0), std::string(64, 'e'));
 }
 
 TEST(ValidateTest, LoadPolicyFileNamesThePath) {

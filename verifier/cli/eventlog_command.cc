@@ -25,6 +25,7 @@
 #include "common/tpm_alg.h"
 #include "verifier/cli/json_writer.h"
 #include "verifier/cli/quote_inputs.h"
+#include "verifier/cli/safe_print.h"
 #include "verifier/policy/pcr_text.h"
 
 namespace vtpm::cli {
@@ -36,12 +37,16 @@ using bootstate::Finding;
 
 constexpr char kUsage[] =
     "Usage: vtpm-attest eventlog show FILE [--format json|text] "
-    "[--pcrs FILE]\n\n"
+    "[--pcrs FILE]\n"
+    "         [--allow-quirk NAME]... [--os-extended-pcr N]...\n\n"
     "Parses a TCG PC Client event log (binary_bios_measurements), replays\n"
     "it and prints the boot state the verifier extracts from it: Secure\n"
     "Boot databases and authorities, boot applications, kernel command\n"
-    "line, UKI sections, Windows boot configuration, and every finding\n"
-    "(digest mismatches, unexpected event types, quirks the log needs).\n\n"
+    "lines, UKI sections, Windows boot configuration, and every finding\n"
+    "(digest mismatches, unexpected event types, values measured twice,\n"
+    "events after ExitBootServices, quirks the log needs). With --format\n"
+    "json every event carries its digest basis (RECOMPUTED from data the\n"
+    "verifier understands, or OPAQUE: only an allowlist accounts for it).\n\n"
     "Without --pcrs every PCR the log touches counts as verified, so the\n"
     "output is not checked against a quote. With --pcrs the log must\n"
     "replay to those values (lines \"INDEX HEX\" for sha256, or\n"
@@ -59,6 +64,7 @@ struct Args {
   std::string format = "text";
   std::string pcrs;
   std::vector<std::string> allow_quirks;
+  std::vector<uint32_t> os_extended_pcrs;
 };
 
 int ParseArgs(int argc, char** argv, Args* args) {
@@ -69,7 +75,10 @@ int ParseArgs(int argc, char** argv, Args* args) {
       "pcrs", po::value(&args->pcrs),
       "PCR values the log must replay to (\"INDEX HEX\" lines, sha256)")(
       "allow-quirk", po::value(&args->allow_quirks)->composing(),
-      "a quirk to tolerate (repeatable), e.g. qemu-direct-kernel-boot");
+      "a quirk to tolerate (repeatable), e.g. qemu-direct-kernel-boot")(
+      "os-extended-pcr", po::value(&args->os_extended_pcrs)->composing(),
+      "a PCR the OS may extend after ExitBootServices (repeatable, 0-23), "
+      "as a policy's boot.osExtendedPcrs");
   po::options_description hidden;
   hidden.add_options()("action", po::value(&args->action))(
       "file", po::value(&args->file));
@@ -103,6 +112,10 @@ int ParseArgs(int argc, char** argv, Args* args) {
   } else if (args->format != "text" && args->format != "json") {
     problem =
         absl::StrCat("--format must be text or json, not '", args->format, "'");
+  }
+  for (uint32_t pcr : args->os_extended_pcrs) {
+    if (pcr > 23)
+      problem = absl::StrCat("--os-extended-pcr ", pcr, " is not 0-23");
   }
   if (!problem.empty()) {
     std::cerr << "vtpm-attest eventlog: " << problem << "\n\n" << desc << "\n";
@@ -146,13 +159,12 @@ absl::Status PrintJson(const Extraction& x, bool checked,
   if (!pcrs.ok() || !events.ok() || !whole.ok()) {
     return absl::InternalError("boot state to JSON failed");
   }
-  std::printf(
-      "{\"result\":%s,\"pcrs_checked\":%s,\"verification\":%s,"
-      "\"findings\":%s,\"pcrs\":%s,\"events\":%s,\"boot_state\":%s}\n",
-      JsonQuote(x.findings.empty() ? "PASS" : "FAIL").c_str(),
-      checked ? "true" : "false", JsonQuote(verification).c_str(),
-      FindingsJson(x.findings).c_str(), pcrs->c_str(), events->c_str(),
-      whole->c_str());
+  PrintJsonLine(absl::StrCat(
+      "{\"result\":", JsonQuote(x.findings.empty() ? "PASS" : "FAIL"),
+      ",\"pcrs_checked\":", checked ? "true" : "false",
+      ",\"verification\":", JsonQuote(verification),
+      ",\"findings\":", FindingsJson(x.findings), ",\"pcrs\":", *pcrs,
+      ",\"events\":", *events, ",\"boot_state\":", *whole, "}"));
   return absl::OkStatus();
 }
 
@@ -169,15 +181,15 @@ std::string DigestsText(
 void PrintList(const char* title,
                const google::protobuf::RepeatedPtrField<std::string>& items) {
   if (items.empty()) return;
-  std::printf("%s:\n", title);
-  for (const auto& s : items) std::printf("  %s\n", s.c_str());
+  SafePrintf("%s:\n", title);
+  for (const auto& s : items) SafePrintf("  %s\n", s.c_str());
 }
 
 void PrintSignatures(
     const char* title,
     const google::protobuf::RepeatedPtrField<vtpm_attest::v1::SignatureEntry>&
         entries) {
-  std::printf("%s: %d entries\n", title, entries.size());
+  SafePrintf("%s: %d entries\n", title, entries.size());
   for (const auto& e : entries) {
     std::string what =
         !e.subject().empty()
@@ -185,36 +197,36 @@ void PrintSignatures(
             : (e.type() == vtpm_attest::v1::SignatureEntry::TYPE_OTHER
                    ? absl::StrCat("type ", e.signature_type())
                    : absl::StrCat("sha256 ", e.sha256()));
-    std::printf("  %s\n", what.c_str());
+    SafePrintf("  %s\n", what.c_str());
   }
 }
 
 void PrintText(const Extraction& x, const std::string& verification) {
   const auto& st = x.state;
-  std::printf("eventlog: %s, banks %s; %s\n", st.log_format().c_str(),
-              absl::StrJoin(st.banks(), ",",
-                            [](std::string* out, int b) {
-                              absl::StrAppend(
-                                  out,
-                                  HashAlgName(static_cast<TPMI_ALG_HASH>(b)));
-                            })
-                  .c_str(),
-              verification.c_str());
-  std::printf("events:\n");
+  SafePrintf("eventlog: %s, banks %s; %s\n", st.log_format().c_str(),
+             absl::StrJoin(st.banks(), ",",
+                           [](std::string* out, int b) {
+                             absl::StrAppend(
+                                 out,
+                                 HashAlgName(static_cast<TPMI_ALG_HASH>(b)));
+                           })
+                 .c_str(),
+             verification.c_str());
+  SafePrintf("events:\n");
   for (const auto& e : st.events()) {
-    std::printf("  %4u  PCR %-2u %-34s %s\n", e.index(), e.pcr(),
-                e.type_name().c_str(), e.description().c_str());
+    SafePrintf("  %4u  PCR %-2u %-34s %s\n", e.index(), e.pcr(),
+               e.type_name().c_str(), e.description().c_str());
   }
-  std::printf(
+  SafePrintf(
       "\nfirmware version: \"%s\"%s%s\n", st.firmware_version().c_str(),
       st.h_crtm() ? ", H-CRTM" : "",
       st.startup_locality() != 0
           ? absl::StrCat(", startup locality ", st.startup_locality()).c_str()
           : "");
   PrintList("firmware blobs", st.firmware_blobs());
-  std::printf("secure boot: %s\n", !st.secure_boot_known() ? "unknown"
-                                   : st.secure_boot()      ? "on"
-                                                           : "off");
+  SafePrintf("secure boot: %s\n", !st.secure_boot_known() ? "unknown"
+                                  : st.secure_boot()      ? "on"
+                                                          : "off");
   PrintSignatures("PK", st.pk());
   PrintSignatures("KEK", st.kek());
   PrintSignatures("db", st.db());
@@ -222,39 +234,42 @@ void PrintText(const Extraction& x, const std::string& verification) {
   PrintSignatures("authorities", st.authorities());
   auto apps = [](const char* title, const auto& list) {
     if (list.empty()) return;
-    std::printf("%s:\n", title);
+    SafePrintf("%s:\n", title);
     for (const auto& a : list) {
-      std::printf("  event %u: %s\n    %s\n", a.event_index(),
-                  a.device_path().empty() ? "<no device path>"
-                                          : a.device_path().c_str(),
-                  DigestsText(a.digests()).c_str());
+      SafePrintf("  event %u: %s\n    %s\n", a.event_index(),
+                 a.device_path().empty() ? "<no device path>"
+                                         : a.device_path().c_str(),
+                 DigestsText(a.digests()).c_str());
     }
   };
   apps("drivers", st.drivers());
   apps("boot applications", st.boot_applications());
   PrintList("boot order", st.boot_order());
   PrintList("grub commands", st.grub_commands());
-  if (!st.kernel_cmdline().empty()) {
-    std::printf("kernel command line: %s\n", st.kernel_cmdline().c_str());
+  for (const auto& c : st.kernel_cmdlines()) {
+    const std::string what =
+        c.text().empty() ? absl::StrCat("sha256 ", c.sha256()) : c.text();
+    SafePrintf("kernel command line: %s (event %u, PCR %u, %s)\n", what.c_str(),
+               c.event_index(), c.pcr(), c.source().c_str());
   }
   if (!st.kernel_and_initrd().empty()) {
-    std::printf("kernel and initrd:\n");
+    SafePrintf("kernel and initrd:\n");
     for (const auto& f : st.kernel_and_initrd()) {
-      std::printf("  PCR %u %s\n    %s\n", f.pcr(), f.name().c_str(),
-                  DigestsText(f.digests()).c_str());
+      SafePrintf("  PCR %u %s\n    %s\n", f.pcr(), f.name().c_str(),
+                 DigestsText(f.digests()).c_str());
     }
   }
   if (!st.uki_sections().empty()) {
-    std::printf("UKI sections:\n");
+    SafePrintf("UKI sections:\n");
     for (const auto& s : st.uki_sections()) {
-      std::printf("  %-10s %s\n", s.name().c_str(),
-                  DigestsText(s.digests()).c_str());
+      SafePrintf("  %-10s %s\n", s.name().c_str(),
+                 DigestsText(s.digests()).c_str());
     }
   }
   if (!st.gpt().empty()) {
-    std::printf("GPT:\n");
+    SafePrintf("GPT:\n");
     for (const auto& p : st.gpt()) {
-      std::printf(
+      SafePrintf(
           "  %s type %s LBA %llu-%llu \"%s\"\n", p.unique_guid().c_str(),
           p.type_guid().c_str(), static_cast<unsigned long long>(p.first_lba()),
           static_cast<unsigned long long>(p.last_lba()), p.name().c_str());
@@ -262,7 +277,7 @@ void PrintText(const Extraction& x, const std::string& verification) {
   }
   if (st.has_windows()) {
     const auto& w = st.windows();
-    std::printf(
+    SafePrintf(
         "windows: boot counter %llu, bitlocker unlocked %d, test signing %d, "
         "debugging %d (boot %d, kernel %d), code integrity %d, safe mode %d, "
         "WinPE %d\n",
@@ -273,7 +288,7 @@ void PrintText(const Extraction& x, const std::string& verification) {
     PrintList("windows loaded modules", w.loaded_modules());
   }
   PrintList("quirks used", st.quirks_used());
-  std::printf("pcrs:\n");
+  SafePrintf("pcrs:\n");
   for (const auto& [bank, map] : st.pcrs()) {
     std::vector<std::pair<int, std::string>> sorted;
     for (const auto& [index, hex] : map.values()) {
@@ -283,28 +298,28 @@ void PrintText(const Extraction& x, const std::string& verification) {
     }
     std::sort(sorted.begin(), sorted.end());
     for (const auto& [i, hex] : sorted) {
-      std::printf("  %s:%-2d %s\n", bank.c_str(), i, hex.c_str());
+      SafePrintf("  %s:%-2d %s\n", bank.c_str(), i, hex.c_str());
     }
   }
   PrintList("notes", st.notes());
   if (x.findings.empty()) {
-    std::printf("result: PASS (no findings)\n");
+    SafePrintf("result: PASS (no findings)\n");
     return;
   }
-  std::printf("findings:\n");
+  SafePrintf("findings:\n");
   for (const Finding& f : x.findings) {
-    std::printf("  %s: %s\n", ReasonCode_Name(f.code).c_str(),
-                f.message.c_str());
+    SafePrintf("  %s: %s\n", ReasonCode_Name(f.code).c_str(),
+               f.message.c_str());
   }
-  std::printf("result: FAIL (%zu findings)\n", x.findings.size());
+  SafePrintf("result: FAIL (%zu findings)\n", x.findings.size());
 }
 
 // A rejected log (malformed, or not matching --pcrs): stderr, plus a JSON
 // object for --format json.
 int Rejected(const Args& args, const absl::Status& status) {
-  std::fprintf(stderr, "vtpm-attest eventlog: %s: %s\n",
-               ReasonCode_Name(ReasonOf(status)).c_str(),
-               std::string(status.message()).c_str());
+  SafeFprintf(stderr, "vtpm-attest eventlog: %s: %s\n",
+              ReasonCode_Name(ReasonOf(status)).c_str(),
+              std::string(status.message()).c_str());
   if (args.format == "json") {
     JsonWriter w;
     w.BeginObject();
@@ -320,7 +335,7 @@ int Rejected(const Args& args, const absl::Status& status) {
     w.EndObject();
     w.EndArray();
     w.EndObject();
-    std::printf("%s\n", w.str().c_str());
+    PrintJsonLine(w.str());
   }
   return ReasonOf(status) == vtpm_attest::v1::INTERNAL_ERROR ? kExitUsage
                                                              : kExitFailed;
@@ -331,8 +346,8 @@ int Run(int argc, char** argv) {
   if (int rc = ParseArgs(argc, argv, &args); rc >= 0) return rc;
   auto bytes = ReadFileBytes(args.file, kMaxLogSize);
   if (!bytes.ok()) {
-    std::fprintf(stderr, "vtpm-attest eventlog: %s\n",
-                 std::string(bytes.status().message()).c_str());
+    SafeFprintf(stderr, "vtpm-attest eventlog: %s\n",
+                std::string(bytes.status().message()).c_str());
     return kExitUsage;
   }
   auto log = eventlog::ParseEventLog(*bytes);
@@ -353,14 +368,14 @@ int Run(int argc, char** argv) {
   } else {
     auto text = ReadFileBytes(args.pcrs);
     if (!text.ok()) {
-      std::fprintf(stderr, "vtpm-attest eventlog: %s\n",
-                   std::string(text.status().message()).c_str());
+      SafeFprintf(stderr, "vtpm-attest eventlog: %s\n",
+                  std::string(text.status().message()).c_str());
       return kExitUsage;
     }
     auto values = verifier::ParsePcrText(*text);
     if (!values.ok()) {
-      std::fprintf(stderr, "vtpm-attest eventlog: %s: %s\n", args.pcrs.c_str(),
-                   std::string(values.status().message()).c_str());
+      SafeFprintf(stderr, "vtpm-attest eventlog: %s: %s\n", args.pcrs.c_str(),
+                  std::string(values.status().message()).c_str());
       return kExitUsage;
     }
     quoted = *std::move(values);
@@ -373,6 +388,8 @@ int Run(int argc, char** argv) {
   bootstate::ExtractOptions options;
   options.allowed_quirks.insert(args.allow_quirks.begin(),
                                 args.allow_quirks.end());
+  options.os_extended_pcrs.insert(args.os_extended_pcrs.begin(),
+                                  args.os_extended_pcrs.end());
   auto extraction = bootstate::ExtractBootState(*log, *match, options);
   if (!extraction.ok()) return Rejected(args, extraction.status());
   if (args.format == "json") {

@@ -26,6 +26,7 @@
 #include "verifier/cli/json_writer.h"
 #include "verifier/cli/policy_from_store.h"
 #include "verifier/cli/quote_inputs.h"
+#include "verifier/cli/safe_print.h"
 #include "verifier/policy/boot_evidence.h"
 #include "verifier/policy/offline_policy.h"
 #include "verifier/policy/pcr_text.h"
@@ -188,38 +189,41 @@ int WriteLearned(const vtpm_attest::v1::BootState& state,
                  const std::string& source) {
   auto policy = verifier::LearnPolicy(state, learn);
   if (!policy.ok()) {
-    std::fprintf(stderr, "vtpm-attest policy learn: %s\n",
-                 std::string(policy.status().message()).c_str());
+    SafeFprintf(stderr, "vtpm-attest policy learn: %s\n",
+                std::string(policy.status().message()).c_str());
     return kExitFailed;
   }
   auto json = verifier::PolicyToJson(*policy);
   if (!json.ok()) {
-    std::fprintf(stderr, "vtpm-attest policy learn: %s\n",
-                 std::string(json.status().message()).c_str());
+    SafeFprintf(stderr, "vtpm-attest policy learn: %s\n",
+                std::string(json.status().message()).c_str());
     return kExitUsage;
   }
   // What is written must load: the verifier will read it back.
   auto reloaded = verifier::ParsePolicy(*json, "learned policy", args.name);
   if (!reloaded.ok()) {
-    std::fprintf(stderr, "vtpm-attest policy learn: internal error: %s\n",
-                 std::string(reloaded.status().message()).c_str());
+    SafeFprintf(stderr, "vtpm-attest policy learn: internal error: %s\n",
+                std::string(reloaded.status().message()).c_str());
     return kExitUsage;
   }
   if (args.out.empty()) {
-    std::fputs(json->c_str(), stdout);
+    // The policy quotes the golden boot's strings (command lines): JSON
+    // with terminal controls written as escapes, the same policy.
+    std::string safe = MakeJsonTerminalSafe(*json);
+    std::fputs(safe.c_str(), stdout);
   } else {
     std::ofstream out(args.out, std::ios::binary | std::ios::trunc);
     out << *json;
     out.close();
     if (!out) {
-      std::fprintf(stderr, "vtpm-attest policy learn: cannot write %s\n",
-                   args.out.c_str());
+      SafeFprintf(stderr, "vtpm-attest policy learn: cannot write %s\n",
+                  args.out.c_str());
       return kExitUsage;
     }
   }
-  std::fprintf(stderr, "vtpm-attest policy learn: policy '%s' from %s%s%s\n",
-               args.name.c_str(), source.c_str(),
-               args.out.empty() ? "" : " written to ", args.out.c_str());
+  SafeFprintf(stderr, "vtpm-attest policy learn: policy '%s' from %s%s%s\n",
+              args.name.c_str(), source.c_str(),
+              args.out.empty() ? "" : " written to ", args.out.c_str());
   return kExitOk;
 }
 
@@ -252,33 +256,33 @@ int RunLearn(int argc, char** argv) {
   for (const std::string& kv : args.labels) {
     std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
     if (p.first.empty() || kv.find('=') == std::string::npos) {
-      std::fprintf(stderr,
-                   "vtpm-attest policy learn: --label wants KEY=VALUE, got "
-                   "'%s'\n",
-                   kv.c_str());
+      SafeFprintf(stderr,
+                  "vtpm-attest policy learn: --label wants KEY=VALUE, got "
+                  "'%s'\n",
+                  kv.c_str());
       return kExitUsage;
     }
     learn.match_labels[p.first] = p.second;
   }
 
   if (args.eventlog.empty() == args.database.empty()) {
-    std::fprintf(stderr,
-                 "vtpm-attest policy learn: give exactly one of "
-                 "--from-eventlog and --from-database\n");
+    SafeFprintf(stderr,
+                "vtpm-attest policy learn: give exactly one of "
+                "--from-eventlog and --from-database\n");
     return kExitUsage;
   }
   if (!args.database.empty()) {
     if (args.vm_uuid.empty() == args.ek_fingerprint.empty()) {
-      std::fprintf(stderr,
-                   "vtpm-attest policy learn: --from-database needs exactly "
-                   "one of --vm-uuid and --ek-fingerprint\n");
+      SafeFprintf(stderr,
+                  "vtpm-attest policy learn: --from-database needs exactly "
+                  "one of --vm-uuid and --ek-fingerprint\n");
       return kExitUsage;
     }
     auto stored =
         LoadStoredBoot(args.database, args.vm_uuid, args.ek_fingerprint);
     if (!stored.ok()) {
-      std::fprintf(stderr, "vtpm-attest policy learn: %s\n",
-                   std::string(stored.status().message()).c_str());
+      SafeFprintf(stderr, "vtpm-attest policy learn: %s\n",
+                  std::string(stored.status().message()).c_str());
       return stored.status().code() == absl::StatusCode::kNotFound ? kExitFailed
                                                                    : kExitUsage;
     }
@@ -301,12 +305,12 @@ int RunLearn(int argc, char** argv) {
     return IsEvidenceFailure(ev.status()) ? kExitFailed : kExitUsage;
   }
   if (!ev->boot.findings.empty()) {
-    std::fprintf(stderr,
-                 "vtpm-attest policy learn: refusing to learn from a log "
-                 "with findings:\n");
+    SafeFprintf(stderr,
+                "vtpm-attest policy learn: refusing to learn from a log "
+                "with findings:\n");
     for (const auto& r : verifier::FindingsToReasons(ev->boot.findings)) {
-      std::fprintf(stderr, "  FAIL  %s: %s\n",
-                   ReasonCode_Name(r.code()).c_str(), r.message().c_str());
+      SafeFprintf(stderr, "  FAIL  %s: %s\n", ReasonCode_Name(r.code()).c_str(),
+                  r.message().c_str());
     }
     return kExitFailed;
   }
@@ -354,13 +358,13 @@ void PrintCheckJson(const std::string& result, const std::string& policy_name,
   w.Key("verifiedPcrs");
   w.String(verified);
   w.EndObject();
-  std::printf("%s\n", w.str().c_str());
+  PrintJsonLine(w.str());
 }
 
 // A usage or input error: stderr, plus a JSON object with --json.
 int CheckInputError(const CheckArgs& args, const absl::Status& status) {
-  std::fprintf(stderr, "vtpm-attest policy check: %s\n",
-               std::string(status.message()).c_str());
+  SafeFprintf(stderr, "vtpm-attest policy check: %s\n",
+              std::string(status.message()).c_str());
   if (args.json) {
     v1::Reason r;
     r.set_code(v1::INTERNAL_ERROR);
@@ -412,22 +416,22 @@ int RunCheck(int argc, char** argv) {
   if (args.json) {
     PrintCheckJson(result, policy.name(), reasons, not_judged, verified);
   } else {
-    std::printf("policy check: policy %s (%s), event log %s\n",
-                policy.name().c_str(), args.policy.c_str(),
-                args.eventlog.c_str());
-    std::printf("  PCRs verified: %s%s\n", verified.c_str(),
-                ev.ok() && !ev->pcrs_from_file
-                    ? " (against the log's own replay: no --pcrs)"
-                    : "");
+    SafePrintf("policy check: policy %s (%s), event log %s\n",
+               policy.name().c_str(), args.policy.c_str(),
+               args.eventlog.c_str());
+    SafePrintf("  PCRs verified: %s%s\n", verified.c_str(),
+               ev.ok() && !ev->pcrs_from_file
+                   ? " (against the log's own replay: no --pcrs)"
+                   : "");
     if (!not_judged.empty()) {
-      std::printf("  not judged offline: %s\n",
-                  absl::StrJoin(not_judged, ", ").c_str());
+      SafePrintf("  not judged offline: %s\n",
+                 absl::StrJoin(not_judged, ", ").c_str());
     }
     for (const auto& r : reasons) {
-      std::printf("  FAIL  %s: %s\n", ReasonCode_Name(r.code()).c_str(),
-                  r.message().c_str());
+      SafePrintf("  FAIL  %s: %s\n", ReasonCode_Name(r.code()).c_str(),
+                 r.message().c_str());
     }
-    std::printf("result: %s\n", result);
+    SafePrintf("result: %s\n", result);
   }
   return reasons.empty() ? kExitOk : kExitFailed;
 }
@@ -445,7 +449,7 @@ int Run(int argc, char** argv) {
   if (std::strcmp(argv[1], "learn") == 0) return RunLearn(argc - 1, argv + 1);
   if (std::strcmp(argv[1], "check") == 0) return RunCheck(argc - 1, argv + 1);
   if (IsPolicyAdminVerb(argv[1])) return RunPolicyAdmin(argc - 1, argv + 1);
-  std::fprintf(stderr, "vtpm-attest policy: unknown command '%s'\n\n", argv[1]);
+  SafeFprintf(stderr, "vtpm-attest policy: unknown command '%s'\n\n", argv[1]);
   PrintUsage(stderr);
   return kExitUsage;
 }

@@ -1,6 +1,7 @@
 #include "verifier/cli/policy_from_store.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
@@ -12,17 +13,16 @@ namespace {
 namespace v1 = vtpm_attest::v1;
 
 // An event-log finding makes a stored boot state unfit to learn from.
-bool HasEventLogFinding(const v1::Verdict& v) {
+// True unless every reason of `v` is a policy rule judging verified state
+// (POLICY_*, but not POLICY_QUIRK): a verdict whose log or evidence had
+// any finding (EVENTLOG_*, quote, identity, ...) may describe what an
+// attacker appended, and is never learned from. Judged by the code's name,
+// so a finding added later is excluded too.
+bool HasEvidenceFinding(const v1::Verdict& v) {
   for (const auto& r : v.reasons()) {
-    switch (r.code()) {
-      case v1::EVENTLOG_MISSING:
-      case v1::EVENTLOG_MALFORMED:
-      case v1::EVENTLOG_REPLAY_MISMATCH:
-      case v1::EVENTLOG_DIGEST_MISMATCH:
-      case v1::EVENTLOG_UNEXPECTED_EVENT:
-        return true;
-      default:
-        break;
+    if (r.code() == v1::POLICY_QUIRK ||
+        !absl::StartsWith(v1::ReasonCode_Name(r.code()), "POLICY_")) {
+      return true;
     }
   }
   return false;
@@ -49,7 +49,7 @@ absl::StatusOr<StoredBoot> LoadStoredBoot(const std::string& database,
   query.limit = 1000;
   ASSIGN_OR_RETURN(auto verdicts, store->QueryVerdicts(query));
   for (const auto& v : verdicts) {
-    if (!v.has_boot_state() || HasEventLogFinding(v)) continue;
+    if (!v.has_boot_state() || HasEvidenceFinding(v)) continue;
     StoredBoot out;
     out.state = v.boot_state();
     out.description = absl::StrCat(

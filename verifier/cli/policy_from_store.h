@@ -18,8 +18,11 @@ struct StoredBoot {
 // Opens the SQLite database at `database` and returns the boot state of
 // the newest verdict of the identity named by `ek_fingerprint` or, if that
 // is empty, of the most recently seen identity of `vm_uuid`. Only verdicts
-// whose event log verified and carried no event-log finding qualify (the
-// boot state stored with a verdict was replayed against its quote).
+// with a verified event log whose reasons are all policy rules on verified
+// state qualify (POLICY_*, not POLICY_QUIRK): a PASS, or a FAIL by policy
+// alone. One with any finding about the log or the evidence (EVENTLOG_*,
+// quote, identity, ...) may describe what an attacker appended, and is
+// skipped.
 // NotFound when there is no such identity or verdict.
 absl::StatusOr<StoredBoot> LoadStoredBoot(const std::string& database,
                                           const std::string& vm_uuid,

@@ -15,6 +15,7 @@
 #include "common/tpm_alg.h"
 #include "verifier/cli/json_writer.h"
 #include "verifier/cli/quote_inputs.h"
+#include "verifier/cli/safe_print.h"
 #include "verifier/quote/quote_verifier.h"
 
 namespace vtpm::cli {
@@ -94,37 +95,37 @@ std::string ClockText(const TPMS_CLOCK_INFO& c) {
 void PrintText(const std::string& ak_desc,
                const std::vector<QuoteCheckResult>& trace,
                const absl::StatusOr<VerifiedQuote>& result) {
-  std::printf("verify-quote: AK %s\n", ak_desc.c_str());
+  SafePrintf("verify-quote: AK %s\n", ak_desc.c_str());
   for (int i = 0; i < verifier::kNumQuoteChecks; ++i) {
     auto check = static_cast<QuoteCheck>(i);
     std::string name(verifier::QuoteCheckName(check));
     if (static_cast<size_t>(i) >= trace.size()) {
-      std::printf("  --    %-14s not run\n", name.c_str());
+      SafePrintf("  --    %-14s not run\n", name.c_str());
       continue;
     }
     const QuoteCheckResult& r = trace[i];
     if (r.status.ok()) {
-      std::printf("  ok    %s%s%s\n", name.c_str(), r.note.empty() ? "" : ": ",
-                  r.note.c_str());
+      SafePrintf("  ok    %s%s%s\n", name.c_str(), r.note.empty() ? "" : ": ",
+                 r.note.c_str());
     } else {
-      std::printf("  FAIL  %s: %s: %s\n", name.c_str(),
-                  ReasonCode_Name(ReasonOf(r.status)).c_str(),
-                  std::string(r.status.message()).c_str());
+      SafePrintf("  FAIL  %s: %s: %s\n", name.c_str(),
+                 ReasonCode_Name(ReasonOf(r.status)).c_str(),
+                 std::string(r.status.message()).c_str());
     }
   }
   if (!result.ok()) {
-    std::printf("result: FAIL (%s)\n",
-                ReasonCode_Name(ReasonOf(result.status())).c_str());
+    SafePrintf("result: FAIL (%s)\n",
+               ReasonCode_Name(ReasonOf(result.status())).c_str());
     return;
   }
-  std::printf("result: PASS\n%s, firmware 0x%016llx\n",
-              ClockText(result->clock).c_str(),
-              static_cast<unsigned long long>(result->firmware_version));
-  std::printf("pcrDigest: %s\npcrs:\n", HexEncode(result->pcr_digest).c_str());
+  SafePrintf("result: PASS\n%s, firmware 0x%016llx\n",
+             ClockText(result->clock).c_str(),
+             static_cast<unsigned long long>(result->firmware_version));
+  SafePrintf("pcrDigest: %s\npcrs:\n", HexEncode(result->pcr_digest).c_str());
   for (const auto& [bank, values] : result->pcrs) {
-    std::printf("  %s:\n", HashAlgName(bank).c_str());
+    SafePrintf("  %s:\n", HashAlgName(bank).c_str());
     for (const auto& [index, value] : values) {
-      std::printf("    %-2u: %s\n", index, HexEncode(value).c_str());
+      SafePrintf("    %-2u: %s\n", index, HexEncode(value).c_str());
     }
   }
 }
@@ -204,13 +205,13 @@ void PrintJson(const std::vector<QuoteCheckResult>& trace,
   }
   w.EndObject();
   w.EndObject();
-  std::printf("%s\n", w.str().c_str());
+  PrintJsonLine(w.str());
 }
 
 // A usage or input error: stderr, plus a JSON object with --json.
 int InputError(const Args& args, const absl::Status& status) {
-  std::fprintf(stderr, "vtpm-attest verify-quote: %s\n",
-               std::string(status.message()).c_str());
+  SafeFprintf(stderr, "vtpm-attest verify-quote: %s\n",
+              std::string(status.message()).c_str());
   if (args.json) {
     JsonWriter w;
     w.BeginObject();
@@ -232,7 +233,7 @@ int InputError(const Args& args, const absl::Status& status) {
     w.EndObject();
     w.EndArray();
     w.EndObject();
-    std::printf("%s\n", w.str().c_str());
+    PrintJsonLine(w.str());
   }
   return kExitUsage;
 }

@@ -25,8 +25,10 @@ namespace vtpm::verifier {
 std::vector<vtpm_attest::v1::Reason> FindingsToReasons(
     const std::vector<bootstate::Finding>& findings);
 
-// The extraction options a policy implies: its allowedQuirks and
-// boot.extraEventTypes; decoded events included (rule messages cite them).
+// The extraction options a policy implies: its allowedQuirks,
+// boot.extraEventTypes and boot.osExtendedPcrs; decoded events included
+// (the allowlist rules account for every verified event through them, and
+// their messages cite them).
 bootstate::ExtractOptions ExtractOptionsForPolicy(const Policy& policy);
 
 struct VerifiedBoot {

@@ -23,6 +23,9 @@ bootstate::ExtractOptions ExtractOptionsForPolicy(const Policy& policy) {
                           policy.allowed_quirks().end());
   o.extra_event_types.insert(policy.boot().extra_event_types().begin(),
                              policy.boot().extra_event_types().end());
+  o.os_extended_pcrs.insert(policy.boot().os_extended_pcrs().begin(),
+                            policy.boot().os_extended_pcrs().end());
+  // The allowlist rules account for every verified event through them.
   o.include_events = true;
   return o;
 }

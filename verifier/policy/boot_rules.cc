@@ -1,6 +1,4 @@
 // The boot rules: what the verified event log (BootState) must show.
-#include <re2/re2.h>
-
 #include <algorithm>
 #include <set>
 
@@ -9,9 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/bootstate/accounting.h"
+#include "common/bootstate/measured_file.h"
 #include "common/eventlog/event_log.h"
 #include "common/hex.h"
 #include "common/tpm_alg.h"
+#include "verifier/policy/boot_rules_internal.h"
 #include "verifier/policy/firmware_version.h"
 #include "verifier/policy/policy_rules.h"
 
@@ -19,9 +20,15 @@ namespace vtpm::verifier {
 namespace {
 
 namespace v1 = vtpm_attest::v1;
+using internal::Account;
+using internal::EventRef;
+using internal::Listed;
 using v1::BootState;
 
-// "event 23 (PCR 4, EV_EFI_BOOT_SERVICES_APPLICATION)".
+}  // namespace
+
+namespace internal {
+
 std::string EventRef(uint32_t index, uint32_t pcr, uint32_t type) {
   return absl::StrCat("event ", index, " (PCR ", pcr, ", ",
                       eventlog::EventTypeName(type), ")");
@@ -30,6 +37,64 @@ std::string EventRef(uint32_t index, uint32_t pcr, uint32_t type) {
 std::string EventRef(const v1::EventSummary& e) {
   return EventRef(e.index(), e.pcr(), e.type());
 }
+
+bool Listed(const google::protobuf::RepeatedPtrField<std::string>& list,
+            const std::string& digest) {
+  return std::find(list.begin(), list.end(), digest) != list.end();
+}
+
+namespace {
+
+// The event with log index `index`, or nullptr.
+const v1::EventSummary* EventAt(const BootState& s, uint32_t index) {
+  for (const auto& e : s.events()) {
+    if (e.index() == index) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// "event 39 (PCR 8, EV_IPL)", or "event 39 (PCR 8)" when the state does
+// not carry the event.
+std::string EventRefAt(const BootState& s, uint32_t index, uint32_t pcr) {
+  const v1::EventSummary* e = EventAt(s, index);
+  return e != nullptr ? EventRef(*e)
+                      : absl::StrCat("event ", index, " (PCR ", pcr, ")");
+}
+
+// Every verified event of `scope.pcrs` that the rule does not account for
+// (bootstate/accounting.h) is an EVENTLOG_UNCLASSIFIED_EVENT reason of
+// `rule`; `allowlist` names the list that could have allowed it.
+void Account(const BootState& s, const bootstate::AccountingScope& scope,
+             absl::string_view rule, absl::string_view allowlist,
+             RuleReasons& reasons) {
+  for (const bootstate::UnaccountedEvent& u :
+       bootstate::UnaccountedEvents(s, scope)) {
+    if (u.event == nullptr) {
+      reasons.Fail(v1::EVENTLOG_UNCLASSIFIED_EVENT, rule,
+                   absl::StrCat(u.label,
+                                " is verified but the boot state carries "
+                                "none of its events, so they cannot be "
+                                "accounted for"));
+      continue;
+    }
+    reasons.Fail(
+        v1::EVENTLOG_UNCLASSIFIED_EVENT, rule,
+        absl::StrCat(
+            u.label, " \"", u.event->description(),
+            "\": its digest is not recomputed from data the verifier "
+            "understands",
+            allowlist.empty() ? std::string()
+                              : absl::StrCat(" and is not in ", allowlist),
+            "; event types and data are not measured, so this extend can "
+            "be anything"));
+  }
+}
+
+}  // namespace internal
+
+namespace {
 
 // The PCR 7 EV_EFI_VARIABLE_DRIVER_CONFIG event whose decoded description
 // names the variable `name` as a whole word ("db" does not match "dbx").
@@ -60,11 +125,6 @@ std::string Sha256Of(const google::protobuf::Map<std::string, std::string>& d) {
   return it == d.end() ? std::string() : absl::AsciiStrToLower(it->second);
 }
 
-bool Listed(const google::protobuf::RepeatedPtrField<std::string>& list,
-            const std::string& digest) {
-  return std::find(list.begin(), list.end(), digest) != list.end();
-}
-
 // Entries of a signature database by their sha256.
 std::set<std::string> EntryDigests(
     const google::protobuf::RepeatedPtrField<v1::SignatureEntry>& db) {
@@ -79,13 +139,27 @@ std::string EntryText(const v1::SignatureEntry& e) {
   return out;
 }
 
-// Judges boot applications or drivers against an allowlist.
+std::set<std::string> DigestSet(
+    const google::protobuf::RepeatedPtrField<std::string>& list) {
+  std::set<std::string> out;
+  for (const auto& d : list) out.insert(absl::AsciiStrToLower(d));
+  return out;
+}
+
+// Judges boot applications or drivers against an allowlist, then accounts
+// for every other verified event of `pcr`.
 void CheckApplications(
+    const BootState& s,
     const google::protobuf::RepeatedPtrField<v1::BootApplication>& apps,
     const google::protobuf::RepeatedPtrField<std::string>& allowed,
-    absl::string_view rule, absl::string_view what, RuleReasons& reasons) {
+    uint32_t pcr, absl::string_view rule, absl::string_view what,
+    RuleReasons& reasons) {
   if (allowed.empty()) return;
+  bootstate::AccountingScope scope;
+  scope.pcrs = {pcr};
+  scope.allowed_sha256 = DigestSet(allowed);
   for (const auto& app : apps) {
+    scope.judged_events.insert(app.event_index());
     std::string where =
         EventRef(app.event_index(), app.pcr(), app.event_type());
     if (!app.device_path().empty()) {
@@ -102,6 +176,7 @@ void CheckApplications(
                                 " is not allowed"));
     }
   }
+  Account(s, scope, rule, rule, reasons);
 }
 
 void CheckImages(const std::vector<BootImage>& images,
@@ -136,28 +211,75 @@ std::vector<BootImage> Images(const BootState& s, MeasuredKind kind,
     if (ClassifyMeasuredFile(f) != kind) continue;
     out.push_back({Sha256Of(f.digests()),
                    absl::StrCat("event ", f.event_index(), " (PCR ", f.pcr(),
-                                ", ", f.name(), ")")});
+                                ", ", f.name(), ")"),
+                   f.event_index()});
   }
   for (const auto& sec : s.uki_sections()) {
     if (sec.name() != uki_section) continue;
-    out.push_back(
-        {Sha256Of(sec.digests()), absl::StrCat("UKI section ", sec.name())});
+    out.push_back({Sha256Of(sec.digests()),
+                   absl::StrCat("UKI section ", sec.name(), " (event ",
+                                sec.event_index(), ")"),
+                   sec.event_index()});
   }
   return out;
+}
+
+constexpr char kFileRules[] =
+    "boot.allowedKernels, boot.allowedInitrds, boot.allowedBootFiles";
+
+// When allowedKernels or allowedInitrds is set: every verified event of
+// the PCRs files are measured into (GRUB 8/9, systemd-stub 12/13, UKI
+// sections 11) is recomputed, a judged kernel/initrd, a UKI section, or
+// has its digest in allowedKernels, allowedInitrds or allowedBootFiles:
+// the names that say "kernel" or "initrd" are not measured.
+void AccountFiles(const Policy& policy, const BootState& s,
+                  RuleReasons& reasons) {
+  const auto& b = policy.boot();
+  bootstate::AccountingScope scope;
+  scope.pcrs = {8, 9, 11, 12, 13};
+  for (const auto* list :
+       {&b.allowed_kernels(), &b.allowed_initrds(), &b.allowed_boot_files()}) {
+    std::set<std::string> digests = DigestSet(*list);
+    scope.allowed_sha256.insert(digests.begin(), digests.end());
+  }
+  if (!b.allowed_kernels().empty()) {
+    for (const BootImage& img : MeasuredKernels(s)) {
+      scope.judged_events.insert(img.event_index);
+    }
+  }
+  if (!b.allowed_initrds().empty()) {
+    for (const BootImage& img : MeasuredInitrds(s)) {
+      scope.judged_events.insert(img.event_index);
+    }
+  }
+  Account(s, scope, kFileRules, kFileRules, reasons);
+}
+
+// The Secure Boot rules judge PCR 7's variables, so every PCR 7 event
+// must be one the verifier understands (recomputed): a variable retyped
+// as something else must not drop out of db or SecureBoot. Run once, by
+// the first Secure Boot rule the policy sets.
+void AccountSecureBoot(const BootState& s, absl::string_view rule,
+                       RuleReasons& reasons) {
+  bootstate::AccountingScope scope;
+  scope.pcrs = {7};
+  Account(s, scope, rule, "", reasons);
+}
+
+bool HasDbRules(const Policy& p) {
+  return !p.boot().required_db().empty() || !p.boot().forbidden_db().empty();
 }
 
 }  // namespace
 
 MeasuredKind ClassifyMeasuredFile(const v1::MeasuredFile& file) {
-  std::string name = absl::AsciiStrToLower(file.name());
-  size_t slash = name.find_last_of("/\\)");
-  std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-  if (absl::StrContains(base, "initrd") ||
-      absl::StrContains(base, "initramfs")) {
-    return MeasuredKind::kInitrd;
-  }
-  for (absl::string_view prefix : {"vmlinuz", "vmlinux", "bzimage", "kernel"}) {
-    if (absl::StartsWith(base, prefix)) return MeasuredKind::kKernel;
+  switch (bootstate::ClassifyFileName(file.name())) {
+    case bootstate::FileKind::kKernel:
+      return MeasuredKind::kKernel;
+    case bootstate::FileKind::kInitrd:
+      return MeasuredKind::kInitrd;
+    case bootstate::FileKind::kOther:
+      break;
   }
   return MeasuredKind::kOther;
 }
@@ -172,8 +294,13 @@ std::vector<BootImage> MeasuredInitrds(const BootState& s) {
 
 void CheckEventLogPresent(const Policy& policy, const PolicyInput& in,
                           RuleReasons& reasons) {
-  if (in.boot != nullptr || !PolicyNeedsEventLog(policy)) return;
   const auto& b = policy.boot();
+  // allowedKernelCmdlineSha256 needs the log too, whatever
+  // PolicyNeedsEventLog says: without one it would judge nothing.
+  if (in.boot != nullptr || (!PolicyNeedsEventLog(policy) &&
+                             b.allowed_kernel_cmdline_sha256().empty())) {
+    return;
+  }
   if (b.require_event_log()) {
     reasons.Fail(v1::EVENTLOG_MISSING, "boot.requireEventLog",
                  "no verified event log");
@@ -192,6 +319,8 @@ void CheckEventLogPresent(const Policy& policy, const PolicyInput& in,
   note(!b.allowed_kernels().empty(), "boot.allowedKernels");
   note(!b.allowed_initrds().empty(), "boot.allowedInitrds");
   note(!b.allowed_kernel_cmdlines().empty(), "boot.allowedKernelCmdlines");
+  note(!b.allowed_kernel_cmdline_sha256().empty(),
+       "boot.allowedKernelCmdlineSha256");
   note(!b.minimum_firmware_version().empty(), "boot.minimumFirmwareVersion");
   note(b.forbid_windows_test_signing(), "boot.forbidWindowsTestSigning");
   note(b.forbid_windows_debugging(), "boot.forbidWindowsDebugging");
@@ -223,11 +352,12 @@ void CheckSecureBoot(const Policy& policy, const PolicyInput& in,
                  absl::StrCat("Secure Boot is off",
                               VariableEventSuffix(s, "SecureBoot")));
   }
+  AccountSecureBoot(s, "boot.requireSecureBoot", reasons);
 }
 
 void CheckSecureBootDb(const Policy& policy, const PolicyInput& in,
                        RuleReasons& reasons) {
-  if (in.boot == nullptr) return;
+  if (in.boot == nullptr || !HasDbRules(policy)) return;
   const BootState& s = *in.boot;
   std::set<std::string> db = EntryDigests(s.db());
   for (const std::string& want : policy.boot().required_db()) {
@@ -245,11 +375,14 @@ void CheckSecureBootDb(const Policy& policy, const PolicyInput& in,
                                 VariableEventSuffix(s, "db")));
     }
   }
+  if (!policy.boot().require_secure_boot()) {
+    AccountSecureBoot(s, "boot.requiredDb, boot.forbiddenDb", reasons);
+  }
 }
 
 void CheckSecureBootDbx(const Policy& policy, const PolicyInput& in,
                         RuleReasons& reasons) {
-  if (in.boot == nullptr) return;
+  if (in.boot == nullptr || policy.boot().required_dbx().empty()) return;
   const BootState& s = *in.boot;
   std::set<std::string> dbx = EntryDigests(s.dbx());
   for (const std::string& want : policy.boot().required_dbx()) {
@@ -259,21 +392,26 @@ void CheckSecureBootDbx(const Policy& policy, const PolicyInput& in,
                                 VariableEventSuffix(s, "dbx")));
     }
   }
+  if (!policy.boot().require_secure_boot() && !HasDbRules(policy)) {
+    AccountSecureBoot(s, "boot.requiredDbx", reasons);
+  }
 }
 
 void CheckBootApplications(const Policy& policy, const PolicyInput& in,
                            RuleReasons& reasons) {
   if (in.boot == nullptr) return;
-  CheckApplications(
-      in.boot->boot_applications(), policy.boot().allowed_boot_applications(),
-      "boot.allowedBootApplications", "boot application", reasons);
+  CheckApplications(*in.boot, in.boot->boot_applications(),
+                    policy.boot().allowed_boot_applications(), 4,
+                    "boot.allowedBootApplications", "boot application",
+                    reasons);
 }
 
 void CheckDrivers(const Policy& policy, const PolicyInput& in,
                   RuleReasons& reasons) {
   if (in.boot == nullptr) return;
-  CheckApplications(in.boot->drivers(), policy.boot().allowed_drivers(),
-                    "boot.allowedDrivers", "driver", reasons);
+  CheckApplications(*in.boot, in.boot->drivers(),
+                    policy.boot().allowed_drivers(), 2, "boot.allowedDrivers",
+                    "driver", reasons);
 }
 
 void CheckKernels(const Policy& policy, const PolicyInput& in,
@@ -281,6 +419,9 @@ void CheckKernels(const Policy& policy, const PolicyInput& in,
   if (in.boot == nullptr) return;
   CheckImages(MeasuredKernels(*in.boot), policy.boot().allowed_kernels(),
               "boot.allowedKernels", "kernel", reasons);
+  if (!policy.boot().allowed_kernels().empty()) {
+    AccountFiles(policy, *in.boot, reasons);
+  }
 }
 
 void CheckInitrds(const Policy& policy, const PolicyInput& in,
@@ -288,60 +429,10 @@ void CheckInitrds(const Policy& policy, const PolicyInput& in,
   if (in.boot == nullptr) return;
   CheckImages(MeasuredInitrds(*in.boot), policy.boot().allowed_initrds(),
               "boot.allowedInitrds", "initrd", reasons);
-}
-
-void CheckKernelCmdline(const Policy& policy, const PolicyInput& in,
-                        RuleReasons& reasons) {
-  const auto& patterns = policy.boot().allowed_kernel_cmdlines();
-  if (in.boot == nullptr || patterns.empty()) return;
-  const std::string& cmdline = in.boot->kernel_cmdline();
-  RE2::Options opts;
-  opts.set_log_errors(false);
-  for (const std::string& p : patterns) {
-    RE2 re(p, opts);
-    // ParsePolicy has compiled every pattern; one that fails here matches
-    // nothing.
-    if (re.ok() && RE2::FullMatch(cmdline, re)) return;
+  if (policy.boot().allowed_kernels().empty() &&
+      !policy.boot().allowed_initrds().empty()) {
+    AccountFiles(policy, *in.boot, reasons);
   }
-  std::string where;
-  if (!cmdline.empty()) {
-    for (const auto& e : in.boot->events()) {
-      if (absl::StrContains(e.description(), cmdline)) {
-        where = absl::StrCat(" (", EventRef(e), ")");
-        break;
-      }
-    }
-  }
-  reasons.Fail(
-      v1::POLICY_KERNEL_CMDLINE, "boot.allowedKernelCmdlines",
-      cmdline.empty()
-          ? std::string("no kernel command line was measured (or it is "
-                        "empty) and no pattern matches the empty string")
-          : absl::StrCat("kernel command line '", cmdline, "'", where,
-                         " matches none of the ", patterns.size(),
-                         " patterns"));
-}
-
-void CheckKernelCmdlineSha256(const Policy& policy, const PolicyInput& in,
-                              RuleReasons& reasons) {
-  const auto& allowed = policy.boot().allowed_kernel_cmdline_sha256();
-  if (in.boot == nullptr || allowed.empty()) return;
-  // The digest the log carries (UKI), or that of the measured text.
-  std::string got = in.boot->kernel_cmdline_sha256();
-  bool from_text = got.empty();
-  if (from_text) {
-    auto h = vtpm::Hash(TPM2_ALG_SHA256, in.boot->kernel_cmdline());
-    if (!h.ok()) return;
-    got = HexEncode(*h);
-  }
-  if (std::find(allowed.begin(), allowed.end(), got) != allowed.end()) return;
-  reasons.Fail(
-      v1::POLICY_KERNEL_CMDLINE, "boot.allowedKernelCmdlineSha256",
-      absl::StrCat("kernel command line ",
-                   from_text ? absl::StrCat("'", in.boot->kernel_cmdline(),
-                                            "' (sha256 ", got, ")")
-                             : absl::StrCat("measured as sha256 ", got),
-                   " is not among the ", allowed.size(), " allowed"));
 }
 
 void CheckFirmwareVersion(const Policy& policy, const PolicyInput& in,
@@ -375,7 +466,22 @@ void CheckFirmwareVersion(const Policy& policy, const PolicyInput& in,
 
 void CheckWindows(const Policy& policy, const PolicyInput& in,
                   RuleReasons& reasons) {
-  if (in.boot == nullptr || !in.boot->has_windows()) return;
+  const auto& b = policy.boot();
+  if (in.boot == nullptr ||
+      (!b.forbid_windows_test_signing() && !b.forbid_windows_debugging())) {
+    return;
+  }
+  // Windows Boot Manager's SIPA containers hash to their own data: every
+  // PCR 12-14 event must be one the verifier read, or a container retyped
+  // to something else would take its flags with it (and make the boot
+  // look like no Windows boot at all).
+  bootstate::AccountingScope scope;
+  scope.pcrs = {12, 13, 14};
+  Account(*in.boot, scope,
+          b.forbid_windows_test_signing() ? "boot.forbidWindowsTestSigning"
+                                          : "boot.forbidWindowsDebugging",
+          "", reasons);
+  if (!in.boot->has_windows()) return;
   const v1::WindowsBootState& w = in.boot->windows();
   if (policy.boot().forbid_windows_test_signing() && w.test_signing()) {
     reasons.Fail(v1::POLICY_WINDOWS, "boot.forbidWindowsTestSigning",

@@ -13,6 +13,7 @@
 #include "common/reason.h"
 #include "common/status_macros.h"
 #include "common/tpm_alg.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "verifier/policy/policy_rules.h"
 #include "verifier/policy/policy_validate.h"
@@ -225,14 +226,23 @@ bool BankAccepted(const Policy& policy, TPMI_ALG_HASH bank) {
 }
 
 bool PolicyNeedsEventLog(const Policy& policy) {
+  // Every boot field is a rule on the log except the two that only widen
+  // what the log may contain. Read by reflection, so that a boot rule added
+  // later cannot forget to ask for its evidence (a rule without a log is
+  // skipped: it would pass every VM).
   const auto& b = policy.boot();
-  return b.require_event_log() || b.require_secure_boot() ||
-         !b.required_db().empty() || !b.forbidden_db().empty() ||
-         !b.required_dbx().empty() || !b.allowed_boot_applications().empty() ||
-         !b.allowed_drivers().empty() || !b.allowed_kernel_cmdlines().empty() ||
-         !b.allowed_initrds().empty() || !b.allowed_kernels().empty() ||
-         !b.minimum_firmware_version().empty() ||
-         b.forbid_windows_test_signing() || b.forbid_windows_debugging();
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  b.GetReflection()->ListFields(b, &set);
+  for (const auto* f : set) {
+    if (f->number() ==
+            vtpm_attest::v1::BootPolicy::kExtraEventTypesFieldNumber ||
+        f->number() ==
+            vtpm_attest::v1::BootPolicy::kOsExtendedPcrsFieldNumber) {
+      continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 std::vector<Reason> EvaluatePolicy(const Policy& policy,

@@ -68,9 +68,9 @@ class PolicySet {
 std::vector<TPMI_ALG_HASH> AcceptedBanks(const Policy& policy);
 bool BankAccepted(const Policy& policy, TPMI_ALG_HASH bank);
 
-// True if any boot rule needs a verified event log: boot.requireEventLog,
-// requireSecureBoot, a non-empty db/dbx/allowlist/cmdline field,
-// minimumFirmwareVersion or a Windows rule. The verifier asks for the log
+// True if any boot rule needs a verified event log: any field of `boot`
+// that is set, except extraEventTypes and osExtendedPcrs (which only widen
+// what a log may hold). The verifier asks for the log
 // (QuoteRequest.include_event_log) when this holds.
 bool PolicyNeedsEventLog(const Policy& policy);
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/bootstate/accounting.h"
 #include "common/hex.h"
 #include "common/tpm_alg.h"
 #include "google/protobuf/util/json_util.h"
@@ -33,9 +34,34 @@ void AddUnique(RepeatedPtrField<std::string>* list, const std::string& digest) {
 constexpr char kNoneAllowed[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+// Adds the sha256 of every event `scope` leaves unaccounted for (an
+// opaque event the rule's decoded objects do not cover, e.g. a boot
+// application logged under another type) to `allowed`, so that the
+// learned rule accounts for every extend of the golden boot.
+absl::Status LearnUnaccounted(const v1::BootState& state,
+                              bootstate::AccountingScope scope,
+                              const char* what,
+                              RepeatedPtrField<std::string>* allowed) {
+  for (const std::string& d : *allowed) scope.allowed_sha256.insert(d);
+  for (const auto& u : bootstate::UnaccountedEvents(state, scope)) {
+    if (u.event == nullptr) continue;  // no events: decoded objects only
+    if (u.sha256.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": ", u.label,
+          " has no sha256 digest: a sha256 allowlist cannot be learned "
+          "from this log"));
+    }
+    AddUnique(allowed, u.sha256);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LearnApplications(
-    const RepeatedPtrField<v1::BootApplication>& apps, const char* what,
-    RepeatedPtrField<std::string>* allowed) {
+    const v1::BootState& state,
+    const RepeatedPtrField<v1::BootApplication>& apps, uint32_t pcr,
+    const char* what, RepeatedPtrField<std::string>* allowed) {
+  bootstate::AccountingScope scope;
+  scope.pcrs = {pcr};
   for (const auto& app : apps) {
     auto it = app.digests().find("sha256");
     if (it == app.digests().end()) {
@@ -45,7 +71,10 @@ absl::Status LearnApplications(
                        "learned from this log"));
     }
     AddUnique(allowed, it->second);
+    scope.judged_events.insert(app.event_index());
   }
+  absl::Status s = LearnUnaccounted(state, scope, what, allowed);
+  if (!s.ok()) return s;
   if (allowed->empty()) *allowed->Add() = kNoneAllowed;
   return absl::OkStatus();
 }
@@ -61,6 +90,81 @@ absl::Status LearnImages(const std::vector<BootImage>& images, const char* what,
     AddUnique(allowed, img.sha256);
   }
   return absl::OkStatus();
+}
+
+// allowedBootFiles: every other file measurement (grub.cfg, the EFI
+// stub's load options, ...) and every other opaque event of the PCRs the
+// kernel and initrd rules account for.
+absl::Status LearnBootFiles(const v1::BootState& state, v1::BootPolicy* b) {
+  bootstate::AccountingScope scope;
+  scope.pcrs = {8, 9, 11, 12, 13};
+  for (const auto* list : {&b->allowed_kernels(), &b->allowed_initrds()}) {
+    for (const std::string& d : *list) scope.allowed_sha256.insert(d);
+  }
+  for (const auto& f : state.kernel_and_initrd()) {
+    if (ClassifyMeasuredFile(f) != MeasuredKind::kOther) continue;
+    auto it = f.digests().find("sha256");
+    if (it == f.digests().end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "file event ", f.event_index(), " (PCR ", f.pcr(), ", ", f.name(),
+          ") has no sha256 digest: a sha256 allowlist cannot be learned "
+          "from this log"));
+    }
+    if (scope.allowed_sha256.count(absl::AsciiStrToLower(it->second)) == 0) {
+      AddUnique(b->mutable_allowed_boot_files(), it->second);
+    }
+  }
+  return LearnUnaccounted(state, scope, "boot file",
+                          b->mutable_allowed_boot_files());
+}
+
+// The command-line rules: every text as an RE2 literal; digest-only
+// command lines (a UKI's .cmdline) by digest, and then the texts' digests
+// too, since allowedKernelCmdlineSha256 judges every command line.
+void LearnCmdlines(const v1::BootState& state, v1::BootPolicy* b) {
+  std::vector<std::string> texts, digests;
+  bool digest_only = false;
+  for (const auto& c : state.kernel_cmdlines()) {
+    if (c.text().empty() && !c.sha256().empty()) {
+      digest_only = true;
+    } else {
+      texts.push_back(c.text());
+    }
+    digests.push_back(c.sha256());
+  }
+  if (state.kernel_cmdlines().empty()) {  // a state that predates them
+    if (!state.kernel_cmdline().empty()) {
+      texts.push_back(state.kernel_cmdline());
+    } else if (!state.kernel_cmdline_sha256().empty()) {
+      digest_only = true;
+      digests.push_back(state.kernel_cmdline_sha256());
+    }
+  }
+  for (const std::string& t : texts) {
+    std::string pattern = RE2::QuoteMeta(t);
+    const auto& list = b->allowed_kernel_cmdlines();
+    if (std::find(list.begin(), list.end(), pattern) == list.end()) {
+      b->add_allowed_kernel_cmdlines(pattern);
+    }
+  }
+  if (!digest_only) return;
+  for (const std::string& d : digests) {
+    if (!d.empty()) AddUnique(b->mutable_allowed_kernel_cmdline_sha256(), d);
+  }
+}
+
+// The boot rules of `p` on `state`: what the learned policy says about its
+// own golden boot (nothing, unless the log holds something the rules
+// cannot account for, e.g. an opaque PCR 7 or PCR 8 event).
+std::vector<v1::Reason> JudgeGolden(const Policy& p,
+                                    const v1::BootState& state) {
+  Policy boot_only;
+  boot_only.set_name(p.name());
+  *boot_only.mutable_boot() = p.boot();
+  *boot_only.mutable_allowed_quirks() = p.allowed_quirks();
+  PolicyInput in;
+  in.boot = &state;
+  return EvaluatePolicy(boot_only, in);
 }
 
 // quotePcrs and (optionally) pcrValues from the replayed values.
@@ -124,13 +228,24 @@ std::string Describe(const v1::BootState& s, const Policy& p,
   }
   absl::StrAppend(&text, ", ", b.allowed_kernels_size(), " kernel(s), ",
                   b.allowed_initrds_size(), " initrd(s)");
-  if (b.allowed_kernel_cmdlines_size() > 0) {
+  if (b.allowed_boot_files_size() > 0) {
+    absl::StrAppend(&text, ", ", b.allowed_boot_files_size(),
+                    " other boot file digest(s) (grub.cfg, load options, "
+                    "...)");
+  }
+  if (b.allowed_kernel_cmdlines_size() == 1) {
     absl::StrAppend(&text, ", the kernel command line '", s.kernel_cmdline(),
                     "' only");
+  } else if (b.allowed_kernel_cmdlines_size() > 1) {
+    absl::StrAppend(&text, ", ", b.allowed_kernel_cmdlines_size(),
+                    " kernel command lines");
   }
-  if (b.allowed_kernel_cmdline_sha256_size() > 0) {
+  if (b.allowed_kernel_cmdline_sha256_size() == 1) {
     absl::StrAppend(&text, ", the kernel command line with SHA-256 ",
-                    s.kernel_cmdline_sha256(), " only");
+                    b.allowed_kernel_cmdline_sha256(0), " only");
+  } else if (b.allowed_kernel_cmdline_sha256_size() > 1) {
+    absl::StrAppend(&text, ", ", b.allowed_kernel_cmdline_sha256_size(),
+                    " kernel command line digests");
   }
   if (!s.quirks_used().empty()) {
     absl::StrAppend(&text, ", log quirks ",
@@ -226,31 +341,40 @@ absl::StatusOr<Policy> LearnPolicy(const v1::BootState& state,
     AddUnique(b->mutable_required_dbx(), e.sha256());
   }
   if (PolicyQuotesPcr(p, 4)) {
-    s = LearnApplications(state.boot_applications(), "boot application",
+    s = LearnApplications(state, state.boot_applications(), 4,
+                          "boot application",
                           b->mutable_allowed_boot_applications());
     if (!s.ok()) return s;
   }
   if (PolicyQuotesPcr(p, 2)) {
-    s = LearnApplications(state.drivers(), "driver",
+    s = LearnApplications(state, state.drivers(), 2, "driver",
                           b->mutable_allowed_drivers());
     if (!s.ok()) return s;
   }
-  if (!state.kernel_cmdline().empty()) {
-    b->add_allowed_kernel_cmdlines(RE2::QuoteMeta(state.kernel_cmdline()));
-  } else if (!state.kernel_cmdline_sha256().empty()) {
-    b->add_allowed_kernel_cmdline_sha256(state.kernel_cmdline_sha256());
-  }
+  LearnCmdlines(state, b);
   s = LearnImages(MeasuredInitrds(state), "initrd",
                   b->mutable_allowed_initrds());
   if (!s.ok()) return s;
   s = LearnImages(MeasuredKernels(state), "kernel",
                   b->mutable_allowed_kernels());
   if (!s.ok()) return s;
+  if (!b->allowed_kernels().empty() || !b->allowed_initrds().empty()) {
+    s = LearnBootFiles(state, b);
+    if (!s.ok()) return s;
+  }
   if (ParseFirmwareVersion(state.firmware_version()).ok()) {
     b->set_minimum_firmware_version(state.firmware_version());
   }
-  if (state.has_windows() && PolicyQuotesPcr(p, 12) && PolicyQuotesPcr(p, 13) &&
-      PolicyQuotesPcr(p, 14)) {
+  // The Windows rules accept only recomputed PCR 12-14 events
+  // (policy_rules.h): not learned where an opaque one is (shim's MOK
+  // lists).
+  bootstate::AccountingScope windows_pcrs;
+  windows_pcrs.pcrs = {12, 13, 14};
+  const bool windows_accounted =
+      state.events().empty() ||
+      bootstate::UnaccountedEvents(state, windows_pcrs).empty();
+  if (state.has_windows() && windows_accounted && PolicyQuotesPcr(p, 12) &&
+      PolicyQuotesPcr(p, 13) && PolicyQuotesPcr(p, 14)) {
     const auto& w = state.windows();
     b->set_forbid_windows_test_signing(!w.test_signing());
     b->set_forbid_windows_debugging(
@@ -263,6 +387,21 @@ absl::StatusOr<Policy> LearnPolicy(const v1::BootState& state,
     }
   }
   p.set_description(Describe(state, p, options));
+  // A state without events (a stored verdict) can only be judged by its
+  // decoded objects, which the lists above hold.
+  if (!state.events().empty()) {
+    std::vector<v1::Reason> golden = JudgeGolden(p, state);
+    if (!golden.empty()) {
+      std::vector<std::string> why;
+      for (const auto& r : golden) {
+        why.push_back(
+            absl::StrCat(v1::ReasonCode_Name(r.code()), ": ", r.message()));
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the learned policy would reject the boot it was learned from: ",
+          absl::StrJoin(why, "; ")));
+    }
+  }
   return p;
 }
 

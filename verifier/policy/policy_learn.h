@@ -33,16 +33,26 @@ struct LearnOptions {
 //   boot.requireSecureBoot   Secure Boot as observed;
 //   boot.requiredDb          sha256 of every db entry;
 //   boot.requiredDbx         every dbx entry;
-//   boot.allowedBootApplications  the PCR 4 applications' sha256;
-//   boot.allowedDrivers      the PCR 2 drivers' sha256, or, when none ran,
-//                            the all-zero digest (an allowlist nothing
-//                            matches: no driver allowed);
-//   boot.allowedKernelCmdlines  the observed command line as an RE2
-//                            literal (RE2::QuoteMeta), if one was measured;
+//   boot.allowedBootApplications  the PCR 4 applications' sha256, and that
+//                            of every other opaque PCR 4 event (the rule
+//                            accounts for every extend, policy_rules.h);
+//   boot.allowedDrivers      likewise for PCR 2, or, when nothing opaque
+//                            ran, the all-zero digest (an allowlist
+//                            nothing matches: no driver allowed);
+//   boot.allowedKernelCmdlines  every observed command line text as an
+//                            RE2 literal (RE2::QuoteMeta);
+//   boot.allowedKernelCmdlineSha256  when a command line was measured only
+//                            as a digest (a UKI's .cmdline): every command
+//                            line's SHA-256;
 //   boot.allowedKernels / allowedInitrds  observed kernels / initrds
 //                            (policy_rules.h), if any was measured;
+//   boot.allowedBootFiles    with either of those: every other file
+//                            measurement and opaque event of PCRs 8, 9,
+//                            11, 12, 13 (grub.cfg, the EFI stub's load
+//                            options, ...);
 //   boot.minimumFirmwareVersion  the observed version, if it has a number;
-//   Windows: test signing / debugging forbidden when they were off;
+//   Windows: test signing / debugging forbidden when they were off (and
+//                            PCRs 12-14 hold nothing opaque);
 //   allowedQuirks            state.quirks_used;
 //   quotePcrs                per accepted bank in state.pcrs (sha256,
 //                            sha384, sha512), the PCRs the log covered;
@@ -50,10 +60,13 @@ struct LearnOptions {
 // A rule over a PCR the log does not cover (so quotePcrs lacks it) is not
 // learned: boot applications need PCR 4, drivers 2, Secure Boot 7, the
 // Windows rules 12-14. `description` explains what was learned and what to
-// review. Fails
-// (InvalidArgument) without a name, when a boot application, driver,
-// kernel or initrd lacks a sha256 digest, or when state.pcrs has no
-// accepted bank. The result passes ParsePolicy.
+// review. Fails (InvalidArgument) without a name, when a boot application,
+// driver, kernel, initrd or other accounted event lacks a sha256 digest,
+// or when state.pcrs has no accepted bank; fails (FailedPrecondition)
+// when `state` carries its events and the learned boot rules would still
+// reject it (e.g. an opaque PCR 7 or PCR 8 event, which no allowlist can
+// account for), naming each reason. The result passes ParsePolicy and
+// accepts `state`.
 absl::StatusOr<Policy> LearnPolicy(const vtpm_attest::v1::BootState& state,
                                    const LearnOptions& options);
 

@@ -189,6 +189,21 @@ absl::Status ValidateBoot(vtpm_attest::v1::BootPolicy* b,
                           b->mutable_allowed_kernel_cmdline_sha256()));
   RETURN_IF_ERROR(CanonicalSha256List(source, "boot.allowedKernels",
                                       b->mutable_allowed_kernels()));
+  RETURN_IF_ERROR(CanonicalSha256List(source, "boot.allowedBootFiles",
+                                      b->mutable_allowed_boot_files()));
+  std::set<uint32_t> os_pcrs;
+  for (int i = 0; i < b->os_extended_pcrs_size(); ++i) {
+    uint32_t pcr = b->os_extended_pcrs(i);
+    std::string field = absl::StrCat("boot.osExtendedPcrs[", i, "]");
+    if (pcr > 23) {
+      return FieldError(source, field,
+                        absl::StrCat("PCR ", pcr, " is not 0-23"));
+    }
+    if (!os_pcrs.insert(pcr).second) {
+      return FieldError(source, field,
+                        absl::StrCat("PCR ", pcr, " is listed twice"));
+    }
+  }
   if (!b->minimum_firmware_version().empty()) {
     auto v = ParseFirmwareVersion(b->minimum_firmware_version());
     if (!v.ok()) {
@@ -268,6 +283,8 @@ absl::Status ValidateExtendedFields(Policy* p, const std::string& source) {
   RETURN_IF_ERROR(ValidateBanks(*p, source));
   RETURN_IF_ERROR(ValidateManufacturers(p, source));
   RETURN_IF_ERROR(ValidatePinnedEks(p, source));
+  RETURN_IF_ERROR(CanonicalSha256List(source, "legacyEkRoots",
+                                      p->mutable_legacy_ek_roots()));
   for (int i = 0; i < p->allowed_quirks_size(); ++i) {
     if (!IsKnownQuirk(p->allowed_quirks(i))) {
       std::string known = absl::StrJoin(kKnownQuirks, ", ");

@@ -16,11 +16,15 @@ namespace vtpm::verifier {
 //   allowedTpmManufacturers 1-4 printable ASCII characters (trimmed)
 //   pinnedEks               keys canonical UUIDs, values 64 hex (both
 //                           lower-cased; two keys equal after that: error)
+//   legacyEkRoots           SHA-256 digests in hex (lower-cased, "0x"
+//                           dropped)
 //   allowedQuirks           names from kKnownQuirks
 //   boot.requiredDb, forbiddenDb, requiredDbx, allowedBootApplications,
-//   allowedDrivers, allowedInitrds, allowedKernels
+//   allowedDrivers, allowedInitrds, allowedKernels, allowedBootFiles,
+//   allowedKernelCmdlineSha256
 //                           SHA-256 digests in hex (lower-cased, "0x"
 //                           dropped)
+//   boot.osExtendedPcrs     PCRs 0-23, each once
 //   boot.allowedKernelCmdlines  compile as RE2
 //   boot.minimumFirmwareVersion parses (firmware_version.h)
 //   boot.extraEventTypes    EV_* names from KnownEventTypeNames()
