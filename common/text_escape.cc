@@ -80,7 +80,10 @@ bool IsTerminalUnsafe(char32_t c) {
   return false;
 }
 
-std::string EscapeForTerminal(absl::string_view text, absl::string_view also) {
+namespace {
+
+std::string Escape(absl::string_view text, absl::string_view also,
+                   bool backslash) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
@@ -92,7 +95,7 @@ std::string EscapeForTerminal(absl::string_view text, absl::string_view also) {
       continue;
     }
     const char32_t c = ch.code_point;
-    if (c == '\\') {
+    if (c == '\\' && backslash) {
       out += "\\\\";
     } else if (c == '\t') {
       out += "\\t";
@@ -114,6 +117,16 @@ std::string EscapeForTerminal(absl::string_view text, absl::string_view also) {
   return out;
 }
 
+}  // namespace
+
+std::string EscapeForTerminal(absl::string_view text, absl::string_view also) {
+  return Escape(text, also, /*backslash=*/true);
+}
+
+std::string EscapeControlsForTerminal(absl::string_view text) {
+  return Escape(text, "", /*backslash=*/false);
+}
+
 bool IsTerminalSafe(absl::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
@@ -122,6 +135,22 @@ bool IsTerminalSafe(absl::string_view text) {
     i += ch.length;
   }
   return true;
+}
+
+std::string ToValidUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    Utf8Char c = DecodeUtf8(text);
+    if (c.length == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD
+      text.remove_prefix(1);
+      continue;
+    }
+    out.append(text.data(), c.length);
+    text.remove_prefix(c.length);
+  }
+  return out;
 }
 
 }  // namespace vtpm

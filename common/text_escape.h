@@ -24,6 +24,11 @@ struct Utf8Char {
 // Decodes the first UTF-8 sequence of `s` strictly (RFC 3629).
 Utf8Char DecodeUtf8(absl::string_view s);
 
+// `text` with every byte that is not part of well-formed UTF-8 replaced by
+// U+FFFD: what a proto3 string field may hold (a record stored before its
+// text was validated must not break a response that carries it).
+std::string ToValidUtf8(absl::string_view text);
+
 // True for code points that a terminal may act on or that hide or reorder
 // text instead of showing as themselves:
 //  - C0 controls U+0000-U+001F, DEL U+007F, C1 controls U+0080-U+009F
@@ -57,6 +62,12 @@ bool IsTerminalUnsafe(char32_t code_point);
 // no byte below 0x20, no DEL and only well-formed UTF-8.
 std::string EscapeForTerminal(absl::string_view text,
                               absl::string_view also = "");
+
+// EscapeForTerminal without doubling backslashes: as safe for the
+// terminal, easier to read for text full of them (device paths such as
+// "\EFI\BOOT\BOOTX64.EFI"), but a literal "\x1b" in the input prints
+// like an escaped ESC.
+std::string EscapeControlsForTerminal(absl::string_view text);
 
 // Whether EscapeForTerminal(`text`) would change nothing but backslashes:
 // true when `text` holds no unsafe code point and no ill-formed UTF-8.

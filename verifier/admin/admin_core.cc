@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/hex.h"
+#include "common/text_escape.h"
 #include "common/status_macros.h"
 
 namespace vtpm::verifier {
@@ -50,10 +51,14 @@ std::string Target(const IdentityRecord& r) {
 v1::IdentitySummary ToSummary(const IdentityRecord& r) {
   v1::IdentitySummary s;
   s.set_ek_fingerprint(r.ek_fingerprint);
-  s.set_vm_uuid(r.vm_uuid);
-  s.set_hostname(r.hostname);
-  s.set_policy(r.policy);
-  for (const auto& [k, v] : r.labels) (*s.mutable_labels())[k] = v;
+  // Stored text may predate the verifier's validation of guest text:
+  // proto3 strings must be UTF-8.
+  s.set_vm_uuid(vtpm::ToValidUtf8(r.vm_uuid));
+  s.set_hostname(vtpm::ToValidUtf8(r.hostname));
+  s.set_policy(vtpm::ToValidUtf8(r.policy));
+  for (const auto& [k, v] : r.labels) {
+    (*s.mutable_labels())[vtpm::ToValidUtf8(k)] = vtpm::ToValidUtf8(v);
+  }
   s.set_enrollment(r.enrollment);
   s.set_status(r.status);
   s.set_first_seen_unix(r.first_seen_unix);
@@ -316,10 +321,10 @@ absl::StatusOr<v1::ListAuditResponse> AdminCore::ListAudit(
     v1::AuditEntry* a = out.add_entries();
     a->set_seq(e.seq);
     a->set_at_unix(e.at_unix);
-    a->set_actor(e.actor);
-    a->set_action(e.action);
-    a->set_target(e.target);
-    a->set_detail(e.detail);
+    a->set_actor(vtpm::ToValidUtf8(e.actor));
+    a->set_action(vtpm::ToValidUtf8(e.action));
+    a->set_target(vtpm::ToValidUtf8(e.target));
+    a->set_detail(vtpm::ToValidUtf8(e.detail));
   }
   return out;
 }
