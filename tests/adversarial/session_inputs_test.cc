@@ -6,6 +6,11 @@
 // own reason code, and nothing the peer has not proven is recorded.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -253,6 +258,32 @@ TEST_F(SessionInputTest, PeerOverItsStreamRateIsRateLimited) {
   auto stored = Store()->QueryVerdicts(q);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->size(), 1u);
+}
+
+// Class 9, at the transport: a connection that never completes its TLS
+// handshake is closed after 10 s instead of holding a descriptor for gRPC's
+// default of 120 s.
+TEST_F(SessionInputTest, SilentConnectionIsClosedAfterTheHandshakeTimeout) {
+  StartVerifier();
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(verifier_->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  timeval tv = {30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  auto start = std::chrono::steady_clock::now();
+  char buf[64];
+  ssize_t n = read(fd, buf, sizeof(buf));
+  double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  close(fd);
+  EXPECT_LE(n, 0) << "the verifier sent bytes to a silent client";
+  EXPECT_GE(waited, 5.0);
+  EXPECT_LT(waited, 20.0) << "the silent connection was kept";
 }
 
 }  // namespace

@@ -155,6 +155,9 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(
   // One agent needs one stream; a peer that opens many on one connection
   // is refused by HTTP/2 itself (PeerLimits bound them across
   // connections).
+  // A connection that does not finish its TLS handshake soon holds a file
+  // descriptor for nothing (gRPC's default waits 120 s).
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
   if (config.max_streams_per_connection > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                config.max_streams_per_connection);
