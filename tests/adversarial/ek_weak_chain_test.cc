@@ -86,18 +86,6 @@ class EkWeakChainTest : public E2eTest {
   TestCertificate intermediate_;  // CN=swtpm-localca, trusted
 };
 
-#define EXPECT_VERDICT(run, result_code, ...)                        \
-  do {                                                               \
-    const RunResult& run_once_ = (run);                              \
-    ASSERT_TRUE(run_once_.verdict.has_value())                       \
-        << "no verdict; stream ended with "                          \
-        << run_once_.status.error_message();                         \
-    EXPECT_EQ(run_once_.verdict->result(), result_code)              \
-        << run_once_.verdict->DebugString();                         \
-    EXPECT_THAT(Codes(*run_once_.verdict), ElementsAre(__VA_ARGS__)) \
-        << run_once_.verdict->DebugString();                         \
-  } while (0)
-
 // FAIL, first for EK_CERT_WEAK_ALGORITHM, the reason of the certificate
 // check (the service may add reasons after it, e.g. that nothing was
 // recorded for an unproven EK), and never for the signature or the issuer.

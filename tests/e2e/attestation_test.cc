@@ -24,18 +24,6 @@ using vtpm_attest::v1::VerifierMessage;
 namespace v1 = vtpm_attest::v1;
 namespace fs = std::filesystem;
 
-#define EXPECT_VERDICT(run, result_code, ...)                        \
-  do {                                                               \
-    const RunResult& run_once_ = (run);                              \
-    ASSERT_TRUE(run_once_.verdict.has_value())                       \
-        << "no verdict; stream ended with "                          \
-        << run_once_.status.error_message();                         \
-    EXPECT_EQ(run_once_.verdict->result(), result_code)              \
-        << run_once_.verdict->DebugString();                         \
-    EXPECT_THAT(Codes(*run_once_.verdict), ElementsAre(__VA_ARGS__)) \
-        << run_once_.verdict->DebugString();                         \
-  } while (0)
-
 TEST_F(E2eTest, EccAkWithRsaEkPasses) {
   StartVerifier();
   auto a = MakeAttestor(*tpm_);

@@ -77,14 +77,6 @@ class BootIntegrityTest : public E2eTest {
   eventlog::ParsedLog parsed_;
 };
 
-#define EXPECT_RESULT(run, result_code)                    \
-  do {                                                     \
-    ASSERT_TRUE((run).verdict.has_value())                 \
-        << "no verdict: " << (run).status.error_message(); \
-    EXPECT_EQ((run).verdict->result(), result_code)        \
-        << (run).verdict->DebugString();                   \
-  } while (0)
-
 TEST_F(BootIntegrityTest, ShimSecureBootLogReplaysAndPassesSecureBootPolicy) {
   BootWith("ovmf-shim-secboot-crb");
   WritePolicy(SecureBootPolicy());

@@ -6,6 +6,7 @@
 #ifndef VTPM_TESTS_E2E_E2E_FIXTURE_H_
 #define VTPM_TESTS_E2E_E2E_FIXTURE_H_
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
@@ -97,6 +98,28 @@ class E2eTest : public ::testing::Test {
 
 // The reason codes of a verdict, for EXPECT_THAT.
 std::vector<int> Codes(const vtpm_attest::v1::Verdict& v);
+
+// The stream (`run`, a RunResult, evaluated once) reached a verdict with
+// this result.
+#define EXPECT_RESULT(run, result_code)                    \
+  do {                                                     \
+    const ::vtpm::testing::RunResult& result_run_ = (run); \
+    ASSERT_TRUE(result_run_.verdict.has_value())           \
+        << "no verdict; stream ended with "                \
+        << result_run_.status.error_message();             \
+    EXPECT_EQ(result_run_.verdict->result(), result_code)  \
+        << result_run_.verdict->DebugString();             \
+  } while (0)
+
+// ... and exactly these reason codes, in order (none: no reasons).
+#define EXPECT_VERDICT(run, result_code, ...)                  \
+  do {                                                         \
+    const ::vtpm::testing::RunResult& verdict_run_ = (run);    \
+    EXPECT_RESULT(verdict_run_, result_code);                  \
+    EXPECT_THAT(::vtpm::testing::Codes(*verdict_run_.verdict), \
+                ::testing::ElementsAre(__VA_ARGS__))           \
+        << verdict_run_.verdict->DebugString();                \
+  } while (0)
 
 }  // namespace vtpm::testing
 

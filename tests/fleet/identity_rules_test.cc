@@ -15,17 +15,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 namespace v1 = vtpm_attest::v1;
 
-// The stream reached a verdict with this result (`run` is evaluated once).
-#define EXPECT_VERDICT(run, result_code)                \
-  do {                                                  \
-    const RunResult& run_once_ = (run);                 \
-    ASSERT_TRUE(run_once_.verdict.has_value())          \
-        << "no verdict; stream ended with "             \
-        << run_once_.status.error_message();            \
-    EXPECT_EQ(run_once_.verdict->result(), result_code) \
-        << run_once_.verdict->DebugString();            \
-  } while (0)
-
 constexpr char kVm1[] = "5c0b1a52-0000-4000-8000-000000000001";
 constexpr char kVm2[] = "5c0b1a52-0000-4000-8000-000000000002";
 
@@ -47,7 +36,7 @@ TEST_F(IdentityRulesTest, NewEkForKnownVmFailsUntilReenrolled) {
   auto first = MakeAttestor(*tpm_);
   ASSERT_NE(first, nullptr);
   auto run1 = Run(*first);
-  EXPECT_VERDICT(run1, v1::RESULT_PASS);
+  EXPECT_RESULT(run1, v1::RESULT_PASS);
   const std::string old_fp = run1.verdict->identity().ek_fingerprint();
   EXPECT_EQ(Identity(old_fp).enrollment, v1::ENROLLMENT_ACTIVE);
 
@@ -59,7 +48,7 @@ TEST_F(IdentityRulesTest, NewEkForKnownVmFailsUntilReenrolled) {
                              agent::EkAlgorithm::kAuto, "agent-state-2");
   ASSERT_NE(second, nullptr);
   auto run2 = Run(*second);
-  EXPECT_VERDICT(run2, v1::RESULT_FAIL);
+  EXPECT_RESULT(run2, v1::RESULT_FAIL);
   EXPECT_THAT(Codes(*run2.verdict), Contains(v1::EK_CHANGED));
   EXPECT_THAT(run2.verdict->reasons(0).message(), HasSubstr(old_fp));
   const std::string new_fp = run2.verdict->identity().ek_fingerprint();
@@ -72,11 +61,11 @@ TEST_F(IdentityRulesTest, NewEkForKnownVmFailsUntilReenrolled) {
   // its AK, the old one is retired and may not come back.
   ASSERT_TRUE(store().SetEnrollment(old_fp, v1::ENROLLMENT_REENROLL).ok());
   auto run3 = Run(*second);
-  EXPECT_VERDICT(run3, v1::RESULT_PASS);
+  EXPECT_RESULT(run3, v1::RESULT_PASS);
   EXPECT_EQ(Identity(new_fp).enrollment, v1::ENROLLMENT_ACTIVE);
   EXPECT_EQ(Identity(old_fp).enrollment, v1::ENROLLMENT_RETIRED);
   auto run4 = Run(*first);
-  EXPECT_VERDICT(run4, v1::RESULT_FAIL);
+  EXPECT_RESULT(run4, v1::RESULT_FAIL);
   EXPECT_THAT(Codes(*run4.verdict), Contains(v1::EK_CHANGED));
 }
 
@@ -86,17 +75,17 @@ TEST_F(IdentityRulesTest, ReenrollingTheNewcomerAlsoApprovesIt) {
   auto first = MakeAttestor(*tpm_);
   ASSERT_NE(first, nullptr);
   auto run1 = Run(*first);
-  EXPECT_VERDICT(run1, v1::RESULT_PASS);
+  EXPECT_RESULT(run1, v1::RESULT_PASS);
   auto tpm2 = Swtpm::Start(dir_.Sub("tpm2"), *ca_);
   ASSERT_TRUE(tpm2.ok()) << tpm2.status();
   auto second = MakeAttestor(**tpm2, agent::AkAlgorithm::kEccP256,
                              agent::EkAlgorithm::kAuto, "agent-state-2");
   auto run2 = Run(*second);
-  EXPECT_VERDICT(run2, v1::RESULT_FAIL);
+  EXPECT_RESULT(run2, v1::RESULT_FAIL);
   const std::string new_fp = run2.verdict->identity().ek_fingerprint();
   ASSERT_TRUE(store().SetEnrollment(new_fp, v1::ENROLLMENT_REENROLL).ok());
   auto run3 = Run(*second);
-  EXPECT_VERDICT(run3, v1::RESULT_PASS);
+  EXPECT_RESULT(run3, v1::RESULT_PASS);
   EXPECT_EQ(Identity(run1.verdict->identity().ek_fingerprint()).enrollment,
             v1::ENROLLMENT_RETIRED);
 }
@@ -107,18 +96,18 @@ TEST_F(IdentityRulesTest, KnownEkUnderAnotherVmUuidFails) {
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
   auto run1 = Run(*a);
-  EXPECT_VERDICT(run1, v1::RESULT_PASS);
+  EXPECT_RESULT(run1, v1::RESULT_PASS);
   const std::string fp = run1.verdict->identity().ek_fingerprint();
 
   SetVmUuid(kVm2);  // the vTPM state was copied to another VM
   auto run2 = Run(*a);
-  EXPECT_VERDICT(run2, v1::RESULT_FAIL);
+  EXPECT_RESULT(run2, v1::RESULT_FAIL);
   EXPECT_THAT(Codes(*run2.verdict), Contains(v1::EK_VM_UUID_CHANGED));
   EXPECT_EQ(Identity(fp).vm_uuid, kVm1);
 
   ASSERT_TRUE(store().SetEnrollment(fp, v1::ENROLLMENT_REENROLL).ok());
   auto run3 = Run(*a);
-  EXPECT_VERDICT(run3, v1::RESULT_PASS);
+  EXPECT_RESULT(run3, v1::RESULT_PASS);
   EXPECT_EQ(Identity(fp).vm_uuid, kVm2);
   EXPECT_EQ(Identity(fp).enrollment, v1::ENROLLMENT_ACTIVE);
 }
@@ -129,10 +118,10 @@ TEST_F(IdentityRulesTest, RebootOpensANewBootSessionAndPasses) {
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
   auto run1 = Run(*a);
-  EXPECT_VERDICT(run1, v1::RESULT_PASS);
+  EXPECT_RESULT(run1, v1::RESULT_PASS);
   EXPECT_FALSE(run1.verdict->evidence().new_boot_session());
   auto run2 = Run(*a);
-  EXPECT_VERDICT(run2, v1::RESULT_PASS);
+  EXPECT_RESULT(run2, v1::RESULT_PASS);
   EXPECT_FALSE(run2.verdict->evidence().new_boot_session());
   // Reboot: the TPM resets and the agent starts afresh (loading its AK).
   a.reset();
@@ -140,7 +129,7 @@ TEST_F(IdentityRulesTest, RebootOpensANewBootSessionAndPasses) {
   a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
   auto run3 = Run(*a);
-  EXPECT_VERDICT(run3, v1::RESULT_PASS);
+  EXPECT_RESULT(run3, v1::RESULT_PASS);
   EXPECT_TRUE(run3.verdict->evidence().new_boot_session());
   EXPECT_GT(run3.verdict->evidence().reset_count(),
             run2.verdict->evidence().reset_count());
@@ -152,7 +141,7 @@ TEST_F(IdentityRulesTest, VtpmRestoredFromAnOldSnapshotIsFlagged) {
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
   auto before = Run(*a);
-  EXPECT_VERDICT(before, v1::RESULT_PASS);
+  EXPECT_RESULT(before, v1::RESULT_PASS);
   // Each power cycle restarts the agent with the TPM.
   auto power_cycle = [&](const std::function<absl::Status()>& cycle) {
     a.reset();
@@ -162,14 +151,14 @@ TEST_F(IdentityRulesTest, VtpmRestoredFromAnOldSnapshotIsFlagged) {
   };
   power_cycle([&] { return tpm_->SaveState(dir_.Sub("snapshot")); });
   auto after_snapshot = Run(*a);
-  EXPECT_VERDICT(after_snapshot, v1::RESULT_PASS);
+  EXPECT_RESULT(after_snapshot, v1::RESULT_PASS);
   power_cycle([&] { return tpm_->Restart(); });
   auto later = Run(*a);
-  EXPECT_VERDICT(later, v1::RESULT_PASS);
+  EXPECT_RESULT(later, v1::RESULT_PASS);
 
   power_cycle([&] { return tpm_->RestoreState(dir_.Sub("snapshot")); });
   auto restored = Run(*a);
-  EXPECT_VERDICT(restored, v1::RESULT_FAIL);
+  EXPECT_RESULT(restored, v1::RESULT_FAIL);
   EXPECT_THAT(Codes(*restored.verdict), Contains(v1::CLOCK_ROLLBACK));
   EXPECT_THAT(restored.verdict->reasons(0).message(), HasSubstr("resetCount"));
 }
@@ -180,7 +169,7 @@ TEST_F(IdentityRulesTest, VerdictsCarryEvidenceAndFailuresKeepRawEvidence) {
   auto a = MakeAttestor(*tpm_);
   ASSERT_NE(a, nullptr);
   auto pass = Run(*a);
-  EXPECT_VERDICT(pass, v1::RESULT_PASS);
+  EXPECT_RESULT(pass, v1::RESULT_PASS);
   const auto& ev = pass.verdict->evidence();
   EXPECT_GT(ev.quoted_pcrs_size(), 0);
   EXPECT_GT(ev.clock(), 0u);
@@ -200,7 +189,7 @@ TEST_F(IdentityRulesTest, VerdictsCarryEvidenceAndFailuresKeepRawEvidence) {
     values.begin()->second[0] ^= 1;
   };
   auto fail = Run(*a, t);
-  EXPECT_VERDICT(fail, v1::RESULT_FAIL);
+  EXPECT_RESULT(fail, v1::RESULT_FAIL);
   auto raw = store().GetFailedEvidence(fail.verdict->verdict_id());
   ASSERT_TRUE(raw.ok()) << raw.status();
   ASSERT_TRUE(raw->has_value());

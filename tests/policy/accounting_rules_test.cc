@@ -26,17 +26,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::ShimSecureBootState;
 
-Policy MustParse(const std::string& json) {
-  auto p = ParsePolicy(json, "test.json", "test");
-  EXPECT_TRUE(p.ok()) << p.status();
-  return p.ok() ? *p : Policy();
-}
-
-std::vector<v1::Reason> Evaluate(const Policy& p, const v1::BootState& s) {
-  PolicyInput in;
-  in.boot = &s;
-  return EvaluatePolicy(p, in);
-}
+using testing::Evaluate;
+using testing::MustParse;
 
 std::vector<v1::ReasonCode> Codes(const std::vector<v1::Reason>& r) {
   std::vector<v1::ReasonCode> out;

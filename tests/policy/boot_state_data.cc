@@ -1,5 +1,7 @@
 #include "tests/policy/boot_state_data.h"
 
+#include <gtest/gtest.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/hex.h"
@@ -154,6 +156,19 @@ void SetCmdline(v1::BootState* s, const std::string& text) {
       e.set_description("kernel_cmdline: " + text);
     }
   }
+}
+
+verifier::Policy MustParse(const std::string& json) {
+  auto p = verifier::ParsePolicy(json, "test.json", "test");
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *p : verifier::Policy();
+}
+
+std::vector<vtpm_attest::v1::Reason> Evaluate(
+    const verifier::Policy& p, const vtpm_attest::v1::BootState& s) {
+  verifier::PolicyInput in;
+  in.boot = &s;
+  return verifier::EvaluatePolicy(p, in);
 }
 
 }  // namespace vtpm::testing

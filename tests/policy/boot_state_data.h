@@ -7,7 +7,9 @@
 #define VTPM_TESTS_POLICY_BOOT_STATE_DATA_H_
 
 #include <string>
+#include <vector>
 
+#include "verifier/policy/policy.h"
 #include "vtpm_attest/v1/attest.pb.h"
 
 namespace vtpm::testing {
@@ -33,6 +35,14 @@ vtpm_attest::v1::BootState ShimSecureBootState();
 // Changes the state's (first) kernel command line: the singular field,
 // kernel_cmdlines(0) (text and sha256) and its event's description.
 void SetCmdline(vtpm_attest::v1::BootState* s, const std::string& text);
+
+// ParsePolicy(json) as "test.json" named "test"; a failed parse is a test
+// failure and gives an empty policy.
+verifier::Policy MustParse(const std::string& json);
+
+// EvaluatePolicy with nothing but the boot state `s`.
+std::vector<vtpm_attest::v1::Reason> Evaluate(
+    const verifier::Policy& p, const vtpm_attest::v1::BootState& s);
 
 }  // namespace vtpm::testing
 

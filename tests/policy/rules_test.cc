@@ -23,17 +23,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ShimSecureBootState;
 
-Policy MustParse(const std::string& json) {
-  auto p = ParsePolicy(json, "test.json", "test");
-  EXPECT_TRUE(p.ok()) << p.status();
-  return p.ok() ? *p : Policy();
-}
-
-std::vector<v1::Reason> Evaluate(const Policy& p, const v1::BootState& s) {
-  PolicyInput in;
-  in.boot = &s;
-  return EvaluatePolicy(p, in);
-}
+using testing::Evaluate;
+using testing::MustParse;
 
 TEST(RulesTest, TpmManufacturer) {
   Policy p = MustParse(R"({"allowedTpmManufacturers": ["IBM", " MSFT "]})");
@@ -197,8 +188,8 @@ TEST(RulesTest, EveryBootRuleNeedsTheEventLog) {
   for (const std::string& rule : rules) {
     Policy p = MustParse(absl::StrCat(
         R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256", "pcrs": )",
-        R"([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14]}], "boot": {)",
-        rule, "}}"));
+        R"([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14]}], "boot": {)", rule,
+        "}}"));
     EXPECT_TRUE(PolicyNeedsEventLog(p)) << rule;
     auto r = EvaluatePolicy(p, PolicyInput{});
     ASSERT_FALSE(r.empty()) << rule;
