@@ -48,7 +48,7 @@ if(VTPM_BUILD_FUZZERS)
     -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 
   set(VTPM_FUZZERS fuzz_quote fuzz_pcr_file fuzz_public fuzz_session
-      fuzz_policy)
+      fuzz_policy fuzz_conversation)
   add_custom_target(vtpm_fuzzers)
   foreach(fuzzer IN LISTS VTPM_FUZZERS)
     add_executable(${fuzzer} fuzz/${fuzzer}.cc)
@@ -71,6 +71,19 @@ if(VTPM_BUILD_FUZZERS)
   endforeach()
   target_compile_definitions(fuzz_session PRIVATE
     VTPM_FUZZ_DATA_DIR="${VTPM_FUZZ_DIR}/data")
+  # The structure-aware conversation: a software TPM keeps the EK,
+  # activation and quote valid around the fuzzed event log.
+  target_sources(fuzz_conversation PRIVATE
+    ${PROJECT_SOURCE_DIR}/tests/load/soft_tpm.cc)
+  target_compile_definitions(fuzz_conversation PRIVATE
+    VTPM_FUZZ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # The real-log seeds must still pass every check (else fuzzing loses
+  # depth without anyone noticing).
+  file(GLOB _conversation_seeds ${VTPM_FUZZ_DIR}/corpus/fuzz_conversation/seed-*)
+  add_test(NAME fuzz_conversation_seeds_pass
+    COMMAND fuzz_conversation ${_conversation_seeds})
+  set_tests_properties(fuzz_conversation_seeds_pass PROPERTIES
+    ENVIRONMENT VTPM_FUZZ_EXPECT_PASS=1 TIMEOUT 300 LABELS fuzz)
 
   # The recorded seeds must still reach the end of the verifier's checks
   # (else fuzzing silently loses depth): every seed conversation ends in

@@ -388,6 +388,15 @@ absl::StatusOr<std::string> SoftTpm::ActivateCredential(
   return std::string(plain.begin() + 2, plain.end());
 }
 
+void SoftTpm::SetPcrValue(TPMI_ALG_HASH hash, uint32_t index,
+                          std::string value) {
+  if (value.empty()) {
+    overrides_[hash].erase(index);
+  } else {
+    overrides_[hash][index] = std::move(value);
+  }
+}
+
 absl::StatusOr<std::string> SoftTpm::PcrValue(TPMI_ALG_HASH hash,
                                               uint32_t index) const {
   if (index >= static_cast<uint32_t>(kMaxPcrs)) {
@@ -396,6 +405,11 @@ absl::StatusOr<std::string> SoftTpm::PcrValue(TPMI_ALG_HASH hash,
   if (DigestSize(hash) == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("no PCR bank ", HashAlgName(hash)));
+  }
+  auto bank = overrides_.find(hash);
+  if (bank != overrides_.end()) {
+    auto v = bank->second.find(index);
+    if (v != bank->second.end()) return v->second;
   }
   return SyntheticPcr(
       hash,

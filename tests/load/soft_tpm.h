@@ -145,8 +145,14 @@ class SoftTpm {
   absl::StatusOr<vtpm_attest::v1::QuoteResponse> Answer(
       const vtpm_attest::v1::QuoteRequest& request);
 
-  // The value of PCR `index` (0..23) in bank `hash` (deterministic from the
-  // seeds), or an error for an unknown bank or index.
+  // Sets PCR `index` of bank `hash` to `value` for the quotes that follow
+  // (as if a boot had extended it so), overriding the synthetic value; an
+  // empty `value` removes the override.
+  void SetPcrValue(TPMI_ALG_HASH hash, uint32_t index, std::string value);
+
+  // The value of PCR `index` (0..23) in bank `hash` (an override set by
+  // SetPcrValue, else deterministic from the seeds), or an error for an
+  // unknown bank or index.
   absl::StatusOr<std::string> PcrValue(TPMI_ALG_HASH hash,
                                        uint32_t index) const;
 
@@ -178,6 +184,7 @@ class SoftTpm {
   uint64_t last_clock_ = 0;  // clock of the last quote
   uint32_t reset_count_ = 0;
   uint32_t restart_count_ = 0;
+  PcrValues overrides_;
 };
 
 }  // namespace vtpm::load
