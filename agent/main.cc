@@ -26,6 +26,7 @@
 #include "agent/client.h"
 #include "agent/tpm/quote.h"
 #include "agent/version.h"
+#include "common/guest_text.h"
 #include "common/hex.h"
 #include "common/pcr_selection.h"
 #include "common/proto_json.h"
@@ -125,7 +126,15 @@ absl::StatusOr<vtpm::agent::AttestorOptions> ToAttestorOptions(
   for (const auto& l : c.labels) {
     std::pair<std::string, std::string> kv =
         absl::StrSplit(l, absl::MaxSplits('=', 1));
-    if (kv.first.empty()) return absl::InvalidArgumentError("bad --label " + l);
+    // The verifier refuses labels outside these sets (INVALID_TEXT): say so
+    // here, before anything is sent.
+    if (!vtpm::IsValidLabelKey(kv.first) ||
+        !vtpm::IsValidLabelValue(kv.second)) {
+      return absl::InvalidArgumentError(
+          "bad --label " + l +
+          ": KEY is 1-63 of [A-Za-z0-9._/-] starting with a letter or digit, "
+          "VALUE up to 256 printable ASCII characters");
+    }
     o.labels[kv.first] = kv.second;
   }
   if (absl::StartsWith(c.tcti, "swtpm") || absl::StartsWith(c.tcti, "mssim")) {

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/guest_text.h"
 #include "common/hex.h"
 #include "common/ossl.h"
 #include "common/reason.h"
@@ -92,12 +93,6 @@ bool AllOf(absl::string_view s, bool (*ok)(char)) {
 }
 
 bool PrintableAscii(char c) { return c >= 0x20 && c <= 0x7e; }
-bool LabelKeyChar(char c) {
-  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
-}
-bool HostnameChar(char c) {
-  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
-}
 bool MachineIdChar(char c) {
   return absl::ascii_isxdigit(c) || c == '-' || c == '{' || c == '}';
 }
@@ -143,9 +138,7 @@ absl::Status CheckHelloText(const vtpm_attest::v1::Hello& h) {
     return BadText("host.os_version", host.os_version(),
                    "is not printable ASCII");
   }
-  if (!AllOf(host.hostname(), HostnameChar) ||
-      absl::StartsWith(host.hostname(), "-") ||
-      absl::StartsWith(host.hostname(), ".")) {
+  if (!IsValidHostname(host.hostname())) {
     return BadText("host.hostname", host.hostname(),
                    "is not a host name (letters, digits, '.', '-', '_'; not "
                    "starting with '-' or '.')");
@@ -169,12 +162,12 @@ absl::Status CheckHelloText(const vtpm_attest::v1::Hello& h) {
     }
   }
   for (const auto& [k, v] : h.labels()) {
-    if (k.empty() || !absl::ascii_isalnum(k[0]) || !AllOf(k, LabelKeyChar)) {
+    if (!IsValidLabelKey(k)) {
       return BadText("labels key", k,
                      "is not a label key (letters, digits, '.', '_', '-', "
                      "'/'; starting with a letter or digit)");
     }
-    if (!AllOf(v, PrintableAscii)) {
+    if (!IsValidLabelValue(v)) {
       return BadText(absl::StrCat("labels[", k, "]"), v,
                      "is not printable ASCII");
     }

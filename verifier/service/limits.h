@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "common/guest_text.h"  // label and hostname limits
+
 namespace vtpm::verifier {
 
 inline constexpr size_t kMaxGrpcMessageBytes = 4 << 20;  // whole message
@@ -20,8 +22,6 @@ inline constexpr size_t kMaxOsNameBytes = 32;       // "linux", "windows"
 inline constexpr size_t kMaxTpmPropertyBytes = 16;  // family, manufacturer
 inline constexpr size_t kMaxPcrBanks = 8;           // TpmFacts.pcr_banks
 inline constexpr size_t kMaxLabels = 64;
-inline constexpr size_t kMaxLabelKeyBytes = 63;
-inline constexpr size_t kMaxLabelValueBytes = 256;
 inline constexpr size_t kMaxSecretBytes = 64;         // activation answer
 inline constexpr size_t kMaxAttestBytes = 2048;       // TPMS_ATTEST
 inline constexpr size_t kMaxSignatureBytes = 1024;    // TPMT_SIGNATURE
