@@ -53,12 +53,11 @@ void CheckRoundTrip(const Policy& policy) {
 
 void CheckSelection(const Policy& policy) {
   vtpm::PcrSelection sel = vtpm::verifier::QuoteSelection(policy);
-  bool any = false;
+  Check(!sel.empty(), "the quote selection names a bank");
   for (const auto& bank : sel) {
     Check(vtpm::DigestSize(bank.hash) != 0, "quote banks are known");
-    any = any || bank.pcrs.any();
+    Check(bank.pcrs.any(), "every bank of the quote selection names a PCR");
   }
-  Check(any, "the quote selection names a PCR");
 }
 
 void CheckSelect(const Policy& policy) {

@@ -149,6 +149,17 @@ TEST(ValidateTest, TpmManufacturers) {
                    "allowedTpmManufacturers[0]");
 }
 
+// Found by fuzz_policy (tests/fuzz/corpus/fuzz_policy/crash-04839cda...): a
+// quotePcrs bank without PCRs quoted nothing of that bank.
+TEST(ValidateTest, QuotePcrsBankNamesAPcr) {
+  ExpectFieldError(
+      R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA512"}]})",
+      "quotePcrs[0].pcrs", "names no PCR");
+  ExpectFieldError(R"({"quotePcrs": [{"hash": "HASH_ALGORITHM_SHA256",
+      "pcrs": [0]}, {"hash": "HASH_ALGORITHM_SHA384"}]})",
+                   "quotePcrs[1].pcrs");
+}
+
 TEST(ValidateTest, PinnedEks) {
   ExpectFieldError(
       absl::StrCat(R"({"pinnedEks": {"vm-1": ")", FakeDigest(1), R"("}})"),

@@ -48,6 +48,12 @@ absl::Status Validate(const Policy& p, const std::string& source) {
   for (int i = 0; i < p.quote_pcrs_size(); ++i) {
     std::string f = absl::StrCat("quotePcrs[", i, "]");
     RETURN_IF_ERROR(ValidateBank(source, f + ".hash", p.quote_pcrs(i).hash()));
+    // A bank with no PCR would quote nothing of it: a policy that attests
+    // nothing it seems to (found by fuzz_policy).
+    if (p.quote_pcrs(i).pcrs().empty()) {
+      return FieldError(source, f + ".pcrs",
+                        "names no PCR: a bank quotes at least one");
+    }
     for (uint32_t pcr : p.quote_pcrs(i).pcrs()) {
       if (pcr >= 24) return FieldError(source, f + ".pcrs", "PCR index >= 24");
     }
